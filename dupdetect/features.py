@@ -1,0 +1,217 @@
+"""Documents -> everything the later stages need, in one place.
+
+This is the single per-document implementation that :func:`dupdetect.cluster`, the incremental
+:class:`dupdetect.StoryIndex` and the Spark job (per partition) all call:
+
+    raw text --boilerplate--> story --normalize--> text --tokens--> content terms
+        content terms --" ".join--> stream --shingle--> shingle hashes --signature--> MinHash
+        content terms --count, L2-normalize--> unigram and bigram term vectors (the score)
+
+A document with fewer than ``settings.min_terms`` content terms is marked ``short``: it gets no
+signature in the LSH stage and is never grouped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from .boilerplate import strip_boilerplate
+from .normalize import normalize
+from .settings import Settings
+from .shingle import shingle_many
+from .signature import sign_many
+from .tokens import content_terms
+
+__all__ = [
+    "prepare",
+    "TermVector",
+    "Profile",
+    "TermMatrix",
+    "Features",
+    "featurize",
+    "featurize_terms",
+    "term_vector",
+    "bigram_vector",
+]
+
+_term_ids: dict[str, int] = {}
+
+
+def _term_id(term: str) -> int:
+    tid = _term_ids.get(term)
+    if tid is None:
+        tid = int.from_bytes(hashlib.blake2b(term.encode(), digest_size=4).digest(), "little")
+        if len(_term_ids) < 4_000_000:  # bounded cache for never-ending streams
+            _term_ids[term] = tid
+    return tid
+
+
+def prepare(text: str, *, clean: bool = True) -> list[str]:
+    """Content terms of one raw document (boilerplate cut when ``clean``, then normalized)."""
+    if clean:
+        text = strip_boilerplate(text)
+    return content_terms(normalize(text))
+
+
+@dataclass(frozen=True)
+class TermVector:
+    """Sparse unit vector of content-term counts: sorted term ids and their weights."""
+
+    ids: np.ndarray  # uint32, sorted, unique
+    weights: np.ndarray  # float32, L2 norm 1 (empty for a document without terms)
+
+    def dot(self, other: TermVector) -> float:
+        _, ia, ib = np.intersect1d(self.ids, other.ids, assume_unique=True, return_indices=True)
+        if ia.size == 0:
+            return 0.0
+        return float(min(1.0, max(0.0, float(np.dot(self.weights[ia], other.weights[ib])))))
+
+
+def _weights_to_vector(counts: Counter[int]) -> TermVector:
+    ids = np.fromiter(counts.keys(), dtype=np.uint32, count=len(counts))
+    w = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
+    order = np.argsort(ids)
+    ids, w = ids[order], w[order]
+    w /= np.sqrt(np.dot(w, w))
+    return TermVector(ids, w.astype(np.float32))
+
+
+_EMPTY_VECTOR = TermVector(np.zeros(0, np.uint32), np.zeros(0, np.float32))
+
+
+def term_vector(terms: Sequence[str]) -> TermVector:
+    """Unit vector of content-term counts (term ids are 32-bit hashes of the terms)."""
+    if not terms:
+        return _EMPTY_VECTOR
+    return _weights_to_vector(Counter(_term_id(t) for t in terms))
+
+
+def bigram_vector(terms: Sequence[str]) -> TermVector:
+    """Unit vector of counts of adjacent content-term pairs (word order, local phrasing)."""
+    if len(terms) < 2:
+        return _EMPTY_VECTOR
+    ids = [_term_id(t) for t in terms]
+    return _weights_to_vector(
+        Counter(((a * 0x9E3779B1) ^ (b + 0x7F4A7C15)) & 0xFFFFFFFF for a, b in zip(ids, ids[1:]))
+    )
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What the verification score compares: unigram and bigram term vectors of one document."""
+
+    unigrams: TermVector
+    bigrams: TermVector
+
+    @classmethod
+    def of(cls, terms: Sequence[str]) -> Profile:
+        return cls(term_vector(terms), bigram_vector(terms))
+
+    def similarity(self, other: Profile) -> float:
+        """Mean of the unigram and bigram cosines, in [0, 1]."""
+        return 0.5 * (self.unigrams.dot(other.unigrams) + self.bigrams.dot(other.bigrams))
+
+
+def _ranges(starts: np.ndarray, lens: np.ndarray) -> np.ndarray:
+    """Concatenation of arange(s, s + l) for each (s, l), vectorized."""
+    total = int(lens.sum())
+    if total == 0:
+        return np.zeros(0, dtype=np.int64)
+    return np.repeat(starts - (np.cumsum(lens) - lens), lens) + np.arange(total)
+
+
+@dataclass
+class TermMatrix:
+    """Unit term vectors of many documents: row ``i`` is ``ids/weights[offsets[i]:offsets[i+1]]``."""
+
+    ids: np.ndarray  # uint32, sorted within each row
+    weights: np.ndarray  # float32
+    offsets: np.ndarray  # int64, len n + 1
+
+    @classmethod
+    def from_vectors(cls, vecs: Sequence[TermVector]) -> TermMatrix:
+        lens = np.fromiter((v.ids.size for v in vecs), dtype=np.int64, count=len(vecs))
+        offsets = np.zeros(len(vecs) + 1, dtype=np.int64)
+        np.cumsum(lens, out=offsets[1:])
+        ids = np.concatenate([v.ids for v in vecs]) if vecs else np.zeros(0, np.uint32)
+        w = np.concatenate([v.weights for v in vecs]) if vecs else np.zeros(0, np.float32)
+        return cls(ids.astype(np.uint32), w.astype(np.float32), offsets)
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    def take(self, rows: np.ndarray) -> TermMatrix:
+        """A new matrix of the given rows, in that order."""
+        rows = np.asarray(rows, dtype=np.int64)
+        starts, lens = self.offsets[rows], np.diff(self.offsets)[rows]
+        idx = _ranges(starts, lens)
+        offsets = np.zeros(rows.size + 1, dtype=np.int64)
+        np.cumsum(lens, out=offsets[1:])
+        return TermMatrix(self.ids[idx], self.weights[idx], offsets)
+
+    def cosines(self, pairs: np.ndarray, chunk: int = 50_000) -> np.ndarray:
+        """Cosine of each ``(i, j)`` row pair, float32 in [0, 1]."""
+        pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
+        out = np.zeros(len(pairs), dtype=np.float32)
+        lens_all = np.diff(self.offsets)
+        for s in range(0, len(pairs), chunk):
+            p = pairs[s : s + chunk]
+            m = len(p)
+            la, lb = lens_all[p[:, 0]], lens_all[p[:, 1]]
+            ia, ib = _ranges(self.offsets[p[:, 0]], la), _ranges(self.offsets[p[:, 1]], lb)
+            pa = np.repeat(np.arange(m, dtype=np.uint64), la)
+            pb = np.repeat(np.arange(m, dtype=np.uint64), lb)
+            ka = (pa << np.uint64(32)) | self.ids[ia].astype(np.uint64)  # sorted: pair, then id
+            kb = (pb << np.uint64(32)) | self.ids[ib].astype(np.uint64)
+            pos = np.searchsorted(ka, kb)
+            pos_c = np.minimum(pos, max(ka.size - 1, 0))
+            hit = (pos < ka.size) & (ka[pos_c] == kb) if ka.size else np.zeros(kb.size, bool)
+            prod = self.weights[ia][pos_c[hit]] * self.weights[ib][hit]
+            out[s : s + m] = np.bincount(pb[hit].astype(np.int64), weights=prod, minlength=m)
+        np.clip(out, 0.0, 1.0, out=out)
+        return out
+
+
+@dataclass
+class Features:
+    """Column-oriented features of a batch of documents (row ``i`` is document ``i``)."""
+
+    unigrams: TermMatrix
+    bigrams: TermMatrix
+    n_terms: np.ndarray  # int64: content terms per document
+    signatures: np.ndarray  # (n, num_perm) uint32; rows of short documents are EMPTY
+    short: np.ndarray  # bool: fewer than settings.min_terms content terms; never grouped
+
+    def __len__(self) -> int:
+        return len(self.n_terms)
+
+    def similarities(self, pairs: np.ndarray) -> np.ndarray:
+        """The verification score of each ``(i, j)`` pair (see :meth:`Profile.similarity`)."""
+        return 0.5 * (self.unigrams.cosines(pairs) + self.bigrams.cosines(pairs))
+
+
+def featurize(texts: Sequence[str], settings: Settings, *, clean: bool = True) -> Features:
+    """Features of many raw documents at once (see the module docstring)."""
+    term_lists = [prepare(t, clean=clean) for t in texts]
+    return featurize_terms(term_lists, settings)
+
+
+def featurize_terms(term_lists: Sequence[Sequence[str]], settings: Settings) -> Features:
+    """Features from already-prepared content terms (see :func:`prepare`)."""
+    n_terms = np.fromiter((len(t) for t in term_lists), dtype=np.int64, count=len(term_lists))
+    short = n_terms < settings.min_terms
+    streams = ["" if s else " ".join(t) for t, s in zip(term_lists, short)]
+    values, offsets = shingle_many(streams, settings.ngram, settings.seed)
+    signatures = sign_many(values, offsets, settings.num_perm, settings.seed)
+    return Features(
+        unigrams=TermMatrix.from_vectors([term_vector(t) for t in term_lists]),
+        bigrams=TermMatrix.from_vectors([bigram_vector(t) for t in term_lists]),
+        n_terms=n_terms,
+        signatures=signatures,
+        short=short,
+    )

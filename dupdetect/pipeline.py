@@ -1,0 +1,430 @@
+"""``cluster(paths)`` and ``cluster_texts(texts)``: the batch job, wiring the stages together.
+
+    io -> boilerplate/normalize/tokens (features) -> shingle -> signature -> index (LSH)
+       -> verification (similarity) -> graph (components, then average linkage) -> Clustering
+
+Input order: documents are numbered in input order (for files: argument order, then sorted
+paths inside folders and globs). The numbering only breaks exact ties in the average-linkage
+merge order and picks the representative among equally central members; cluster ids are derived
+from member ids, not positions, so the same inputs give the same clusters and ids in any process.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import os
+import sys
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .features import Features, featurize
+from .graph import average_linkage, components
+from .index import candidate_pairs, estimated_jaccard_pairs
+from .settings import Settings
+
+__all__ = ["cluster", "cluster_texts", "Clustering", "Cluster", "Member", "Pair"]
+
+#: Pairs whose MinHash estimate is below this fraction of ``candidate_threshold`` are dropped
+#: before exact verification (cheap, vectorized; LSH at low thresholds proposes many chance pairs).
+PREFILTER_FRACTION = 0.5
+#: Components up to this size have every pair scored exactly before average linkage; larger ones
+#: use the LSH-proposed pairs only (missing pairs count as 0).
+DENSE_COMPONENT = 200
+_BATCH = 2000
+
+
+@dataclass(frozen=True)
+class Member:
+    """One document in a cluster. ``score``: mean similarity to the other members (1.0 alone)."""
+
+    id: Any
+    score: float
+    index: int  # position in the input
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class Cluster:
+    """A group of reports of one story.
+
+    ``score`` (cohesion) is the mean similarity over all member pairs (1.0 for a singleton);
+    ``representative`` is the member most similar on average to the others.
+    """
+
+    id: str
+    members: tuple[Member, ...]
+    score: float
+    representative: Any
+
+    @property
+    def size(self) -> int:
+        return len(self.members)
+
+    @property
+    def ids(self) -> list[Any]:
+        return [m.id for m in self.members]
+
+
+@dataclass(frozen=True)
+class Pair:
+    """A verified pair: LSH proposed it and it was re-scored; ``similarity`` >= threshold."""
+
+    a: Any
+    b: Any
+    similarity: float
+
+
+@dataclass
+class Clustering:
+    """The result of :func:`cluster` / :func:`cluster_texts`."""
+
+    clusters: list[Cluster]
+    pairs: list[Pair]
+    errors: list[tuple[str, str]]
+    settings: Settings
+    flags: dict[Any, str] = field(default_factory=dict)  # document id -> why it was kept apart
+    _by_id: dict[Any, tuple[Cluster, Member]] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        for c in self.clusters:
+            for m in c.members:
+                self._by_id[m.id] = (c, m)
+
+    def __len__(self) -> int:
+        return len(self.clusters)
+
+    def __iter__(self) -> Iterator[Cluster]:
+        return iter(self.clusters)
+
+    @property
+    def groups(self) -> list[Cluster]:
+        """Clusters with two or more members."""
+        return [c for c in self.clusters if c.size > 1]
+
+    def cluster_of(self, doc_id: Any) -> Cluster:
+        """The cluster that holds ``doc_id`` (``KeyError`` naming it when absent)."""
+        try:
+            return self._by_id[doc_id][0]
+        except KeyError:
+            raise KeyError(
+                f"{doc_id!r} is not a clustered document; see .errors for inputs that were not used"
+            ) from None
+
+    def to_records(self) -> list[dict[str, Any]]:
+        """One dict per clustered document, in input order.
+
+        Keys: ``id``, ``cluster``, ``score`` (similarity to its cluster, [0, 1]), ``size``,
+        ``representative`` (bool), ``title``, ``flag`` (None, or why it was kept apart).
+        """
+        rows = []
+        for c in self.clusters:
+            for m in c.members:
+                rows.append(
+                    {
+                        "id": m.id,
+                        "cluster": c.id,
+                        "score": round(m.score, 6),
+                        "size": c.size,
+                        "representative": m.id == c.representative,
+                        "title": m.title,
+                        "flag": self.flags.get(m.id),
+                        "_index": m.index,
+                    }
+                )
+        rows.sort(key=lambda r: r["_index"])
+        for r in rows:
+            del r["_index"]
+        return rows
+
+    def to_dataframe(self):  # -> pandas.DataFrame
+        """:meth:`to_records` as a pandas DataFrame (needs ``pip install "dupdetect[pandas]"``)."""
+        try:
+            import pandas as pd
+        except ImportError as e:
+            raise ImportError(
+                'to_dataframe() needs pandas: pip install "dupdetect[pandas]"'
+            ) from e
+        return pd.DataFrame.from_records(
+            self.to_records(),
+            columns=["id", "cluster", "score", "size", "representative", "title", "flag"],
+        )
+
+    def summary(self) -> str:
+        n_docs = sum(c.size for c in self.clusters)
+        return (
+            f"{n_docs} documents -> {len(self.clusters)} clusters "
+            f"({len(self.groups)} with 2+ members), {len(self.pairs)} verified pairs, "
+            f"{len(self.errors)} errors"
+        )
+
+    def __repr__(self) -> str:
+        return f"<Clustering: {self.summary()}>"
+
+    def _repr_html_(self) -> str:
+        esc = html.escape
+        out = [f"<p><b>dupdetect</b>: {esc(self.summary())}</p>", "<table>",
+               "<tr><th>cluster</th><th>size</th><th>cohesion</th><th>member</th>"
+               "<th>score</th><th>title</th></tr>"]
+        shown = 0
+        for c in self.clusters:
+            for k, m in enumerate(c.members):
+                if shown >= 200:
+                    break
+                star = " ★" if m.id == c.representative else ""
+                head = (f"<td rowspan={c.size}>{esc(c.id)}</td><td rowspan={c.size}>{c.size}</td>"
+                        f"<td rowspan={c.size}>{c.score:.3f}</td>") if k == 0 else ""
+                out.append(f"<tr>{head}<td>{esc(str(m.id))}{star}</td><td>{m.score:.3f}</td>"
+                           f"<td dir='auto'>{esc(m.title[:120])}</td></tr>")
+                shown += 1
+        out.append("</table>")
+        if shown >= 200:
+            out.append("<p>(first 200 rows; use .to_dataframe() for all)</p>")
+        if self.errors:
+            out.append(f"<p>{len(self.errors)} inputs not used:</p><ul>")
+            out += [f"<li>{esc(str(i))}: {esc(msg)}</li>" for i, msg in self.errors[:20]]
+            out.append("</ul>")
+        return "".join(out)
+
+
+# --------------------------------------------------------------------------------------------
+def _settings(settings: Settings | None, options: dict[str, Any]) -> Settings:
+    if settings is not None and not isinstance(settings, Settings):
+        raise TypeError(f"settings must be a dupdetect.Settings, got {type(settings).__name__}")
+    return Settings.from_options(settings, **options)
+
+
+def _title_of(text: str) -> str:
+    for line in text.splitlines():
+        if line.strip():
+            return line.strip()[:200]
+    return ""
+
+
+def _progress(total: int, enabled: bool | None, desc: str) -> Callable[[int], None]:
+    if enabled is None:
+        enabled = total > 5 * _BATCH and sys.stderr.isatty()
+    if not enabled:
+        return lambda n: None
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        state = {"done": 0}
+
+        def plain(n: int) -> None:
+            state["done"] += n
+            print(f"\r{desc}: {state['done']}/{total}", end="", file=sys.stderr, flush=True)
+            if state["done"] >= total:
+                print(file=sys.stderr)
+
+        return plain
+    bar = tqdm(total=total, desc=desc, unit="doc", file=sys.stderr)
+
+    def update(n: int) -> None:
+        bar.update(n)
+        if bar.n >= total:
+            bar.close()
+
+    return update
+
+
+def _featurize_all(texts: list[str], settings: Settings, progress: bool | None) -> Features:
+    from .features import TermMatrix
+
+    tick = _progress(len(texts), progress, "dupdetect")
+    parts = []
+    for s in range(0, len(texts), _BATCH):
+        parts.append(featurize(texts[s : s + _BATCH], settings))
+        tick(len(parts[-1]))
+    if len(parts) == 1:
+        return parts[0]
+    if not parts:
+        return featurize([], settings)
+
+    def cat(mats: list[TermMatrix]) -> TermMatrix:
+        lens = np.concatenate([np.diff(m.offsets) for m in mats])
+        offsets = np.zeros(lens.size + 1, dtype=np.int64)
+        np.cumsum(lens, out=offsets[1:])
+        return TermMatrix(np.concatenate([m.ids for m in mats]),
+                          np.concatenate([m.weights for m in mats]), offsets)
+
+    return Features(
+        unigrams=cat([p.unigrams for p in parts]),
+        bigrams=cat([p.bigrams for p in parts]),
+        n_terms=np.concatenate([p.n_terms for p in parts]),
+        signatures=np.concatenate([p.signatures for p in parts]),
+        short=np.concatenate([p.short for p in parts]),
+    )
+
+
+def _cluster_id(member_ids: list[Any], taken: set[str]) -> str:
+    key = min(str(i) for i in member_ids)
+    digest = hashlib.blake2b(key.encode("utf-8"), digest_size=16).hexdigest()
+    for width in (10, 16, 32):
+        cid = "c" + digest[:width]
+        if cid not in taken:
+            taken.add(cid)
+            return cid
+    raise RuntimeError("cluster id collision")  # unreachable in practice: 128-bit digest
+
+
+def group(features: Features, settings: Settings) -> tuple[list[list[int]], np.ndarray, np.ndarray]:
+    """Candidate generation, verification and clustering on a featurized batch.
+
+    Returns ``(clusters as lists of row indices, verified pairs (m, 2), their scores)``; only
+    pairs at or above the threshold are returned. Shared by :func:`cluster` and the Spark
+    driver's equality checks.
+    """
+    n = len(features)
+    bands, rows = settings.lsh_params
+    pairs = candidate_pairs(features.signatures, bands, rows, eligible=~features.short)
+    if len(pairs):
+        est = estimated_jaccard_pairs(features.signatures, pairs)
+        pairs = pairs[est >= PREFILTER_FRACTION * settings.candidate_threshold]
+    sims = features.similarities(pairs) if len(pairs) else np.zeros(0, np.float32)
+    strong = sims >= settings.threshold
+    comps = components(n, pairs[strong])
+    clusters: list[list[int]] = []
+    for comp in comps:
+        if len(comp) <= 2:
+            clusters.append(comp)
+            continue
+        if len(comp) <= DENSE_COMPONENT:
+            c = np.asarray(comp, dtype=np.int64)
+            iu, ju = np.triu_indices(len(c), k=1)
+            cp = np.stack([c[iu], c[ju]], axis=1)
+            edges = zip(cp[:, 0].tolist(), cp[:, 1].tolist(), features.similarities(cp).tolist())
+        else:
+            inside = np.isin(pairs[:, 0], comp) & np.isin(pairs[:, 1], comp)
+            edges = zip(pairs[inside, 0].tolist(), pairs[inside, 1].tolist(),
+                        sims[inside].tolist())
+        clusters.extend(average_linkage(comp, edges, settings.threshold))
+    clusters.sort(key=lambda g: g[0])
+    return clusters, pairs[strong], sims[strong]
+
+
+def _member_scores(features: Features, rows: list[int]) -> np.ndarray:
+    k = len(rows)
+    if k == 1:
+        return np.ones(1)
+    r = np.asarray(rows, dtype=np.int64)
+    iu, ju = np.triu_indices(k, k=1)
+    s = features.similarities(np.stack([r[iu], r[ju]], axis=1)).astype(np.float64)
+    m = np.zeros((k, k))
+    m[iu, ju] = s
+    m[ju, iu] = s
+    return m.sum(axis=1) / (k - 1)
+
+
+def _run(
+    ids: list[Any],
+    texts: list[str],
+    titles: list[str],
+    errors: list[tuple[str, str]],
+    settings: Settings,
+    progress: bool | None,
+) -> Clustering:
+    features = _featurize_all(texts, settings, progress)
+    groups, vpairs, vsims = group(features, settings)
+    flags: dict[Any, str] = {}
+    for i in np.flatnonzero(features.short).tolist():
+        flags[ids[i]] = (
+            f"too short to compare: {int(features.n_terms[i])} content words "
+            f"(< min_terms={settings.min_terms}); kept as a singleton"
+        )
+    taken: set[str] = set()
+    clusters = []
+    for rows in groups:
+        scores = _member_scores(features, rows)
+        members = tuple(
+            Member(id=ids[r], score=float(s), index=r, title=titles[r])
+            for r, s in zip(rows, scores)
+        )
+        cohesion = float(scores.mean()) if len(rows) > 1 else 1.0
+        rep = members[int(np.argmax(scores))].id
+        clusters.append(Cluster(_cluster_id([m.id for m in members], taken), members,
+                                cohesion, rep))
+    clusters.sort(key=lambda c: (-c.size, c.members[0].index))
+    pairs = [Pair(ids[a], ids[b], float(s)) for (a, b), s in zip(vpairs.tolist(), vsims.tolist())]
+    return Clustering(clusters=clusters, pairs=pairs, errors=errors, settings=settings,
+                      flags=flags)
+
+
+def cluster(
+    paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
+    *,
+    threshold: float | None = None,
+    settings: Settings | None = None,
+    fields: Mapping[str, Any] | None = None,
+    html_engine: str = "auto",
+    progress: bool | None = None,
+    **options: Any,
+) -> Clustering:
+    """Group the articles found at ``paths`` into stories.
+
+    ``paths``: a file, a folder (recursed), a glob pattern, or an iterable of these. Files:
+    ``.txt``, ``.html``/``.htm`` (main text extracted), ``.json``/``.jsonl``/``.csv`` with many
+    articles (``fields`` maps ``id``/``title``/``text``/``date`` to your column names).
+    ``threshold`` and other ``options`` (``candidate_threshold``, ``ngram``, ``num_perm``,
+    ``seed``, ``min_terms``) override ``settings``; see :class:`dupdetect.Settings`.
+
+    Never raises for one bad input: it is listed in ``.errors`` with what is wrong.
+    """
+    from .io import Article, iter_inputs
+
+    s = _settings(settings, {"threshold": threshold, **options})
+    ids: list[Any] = []
+    texts: list[str] = []
+    titles: list[str] = []
+    errors: list[tuple[str, str]] = []
+    for item in iter_inputs(paths, fields=fields, html_engine=html_engine):
+        if isinstance(item, Article):
+            ids.append(item.id)
+            body = f"{item.title}\n{item.text}" if item.title else item.text
+            texts.append(body)
+            titles.append(item.title or _title_of(item.text))
+        else:
+            errors.append((item.input, item.message))
+    return _run(ids, texts, titles, errors, s, progress)
+
+
+def cluster_texts(
+    texts: Mapping[Any, str] | Iterable[str],
+    *,
+    threshold: float | None = None,
+    settings: Settings | None = None,
+    progress: bool | None = None,
+    **options: Any,
+) -> Clustering:
+    """Group in-memory articles: a mapping ``id -> text`` or an iterable of texts (ids 0, 1, ...).
+
+    A text that is not a ``str`` is listed in ``.errors``; the rest are clustered.
+    """
+    s = _settings(settings, {"threshold": threshold, **options})
+    if isinstance(texts, (str, bytes)):
+        raise TypeError(
+            "texts must be a mapping id -> text or an iterable of texts, not a single "
+            f"{type(texts).__name__}; wrap one text in a list: cluster_texts([text])"
+        )
+    if isinstance(texts, Mapping):
+        items = list(texts.items())
+    elif isinstance(texts, Iterable):
+        items = list(enumerate(texts))
+    else:
+        raise TypeError(
+            f"texts must be a mapping id -> text or an iterable of texts, got {type(texts).__name__}"
+        )
+    ids: list[Any] = []
+    bodies: list[str] = []
+    errors: list[tuple[str, str]] = []
+    for key, text in items:
+        if isinstance(text, str):
+            ids.append(key)
+            bodies.append(text)
+        else:
+            errors.append((str(key), f"text is {type(text).__name__}, expected str; decode or "
+                                     "convert it before clustering"))
+    return _run(ids, bodies, [_title_of(t) for t in bodies], errors, s, progress)

@@ -1,0 +1,99 @@
+"""One frozen, validated settings object for the whole pipeline, with a short fingerprint.
+
+Settings hold values, not algorithms. The fingerprint is stored with anything saved (a StoryIndex
+file, a Spark job's output) so that data built with other settings is refused, not mixed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, fields
+from functools import cached_property
+from typing import Any
+
+__all__ = ["Settings", "FORMAT_VERSION"]
+
+#: Bump when shingling, signing or scoring changes in a way that changes results.
+FORMAT_VERSION = 1
+
+
+def _check_unit(name: str, value: object, *, allow_zero: bool = False) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name} must be a number in (0, 1], got {type(value).__name__}")
+    lo_ok = value >= 0 if allow_zero else value > 0
+    if not (lo_ok and value <= 1):
+        rng = "[0, 1]" if allow_zero else "(0, 1]"
+        raise ValueError(f"{name} must be in {rng}, got {value!r}; for example {name}=0.3")
+
+
+def _check_int(name: str, value: object, lo: int, hi: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+    if not lo <= value <= hi:
+        raise ValueError(f"{name} must be between {lo} and {hi}, got {value}")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How documents are compared and grouped.
+
+    threshold
+        Verified similarity (cosine of content-term counts, see README "What the score means") at
+        or above which two documents may share a cluster; clusters are cut by average linkage at
+        this value, so a cluster's members are on average at least this similar to each other.
+    candidate_threshold
+        Estimated Jaccard similarity of character shingles that the LSH stage aims to catch; pairs
+        well below it are rarely proposed. Lower finds more loose rewrites and costs more time.
+    ngram
+        Character n-gram size of the shingles.
+    num_perm
+        MinHash signature length (datasketch's ``num_perm``).
+    seed
+        Seed of the shingle and signature hashes; signatures with different seeds never match.
+    min_terms
+        A document with fewer content terms than this is kept as a flagged singleton: it is too
+        short to be compared reliably and is never grouped.
+    """
+
+    threshold: float = 0.35
+    candidate_threshold: float = 0.15
+    ngram: int = 5
+    num_perm: int = 128
+    seed: int = 1
+    min_terms: int = 5
+
+    def __post_init__(self) -> None:
+        _check_unit("threshold", self.threshold)
+        _check_unit("candidate_threshold", self.candidate_threshold)
+        _check_int("ngram", self.ngram, 1, 32)
+        _check_int("num_perm", self.num_perm, 8, 1024)
+        _check_int("seed", self.seed, 0, 2**32 - 1)
+        _check_int("min_terms", self.min_terms, 1, 10_000)
+
+    @classmethod
+    def from_options(cls, base: Settings | None = None, **options: Any) -> Settings:
+        """``base`` (or defaults) with ``options`` replaced; unknown names raise ``TypeError``."""
+        valid = {f.name for f in fields(cls)}
+        unknown = sorted(set(options) - valid)
+        if unknown:
+            raise TypeError(
+                f"unknown option(s) {', '.join(unknown)}; valid options are {', '.join(sorted(valid))}"
+            )
+        values = asdict(base) if base is not None else {}
+        values.update({k: v for k, v in options.items() if v is not None})
+        return cls(**values)
+
+    @cached_property
+    def lsh_params(self) -> tuple[int, int]:
+        """(bands, rows) for the LSH stage, chosen by datasketch's own optimizer."""
+        from datasketch.lsh import _optimal_param
+
+        b, r = _optimal_param(self.candidate_threshold, self.num_perm, 0.5, 0.5)
+        return int(b), int(r)
+
+    @property
+    def fingerprint(self) -> str:
+        """Short stable id of everything that changes signatures or scores."""
+        payload = json.dumps({"v": FORMAT_VERSION, **asdict(self)}, sort_keys=True)
+        return hashlib.blake2b(payload.encode(), digest_size=8).hexdigest()

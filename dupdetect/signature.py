@@ -1,0 +1,130 @@
+"""Shingle hashes -> MinHash signatures, by one-permutation hashing with optimal densification.
+
+Instead of ``num_perm`` independent hash functions applied to every shingle (k x n work), each
+shingle is hashed once (by :mod:`dupdetect.shingle`, whose hash is seeded); the high bits of the
+hash pick one of ``num_perm`` bins and the hash is the value; a bin keeps its minimum (Li, Owen & Zhang 2012, "One Permutation Hashing"). Empty bins (short
+texts) borrow the value of a non-empty bin chosen by a fixed pseudo-random probe sequence per bin
+(Shrivastava 2017, "Optimal Densification for Fast and Accurate Minwise Hashing"), which keeps
+Pr[sig_a[i] == sig_b[i]] equal to the Jaccard similarity of the two sets.
+
+Signatures are uint32 arrays of length ``num_perm``; :func:`to_datasketch` wraps one as a
+``datasketch.LeanMinHash`` so datasketch's ``MinHashLSH`` (and its Redis/Cassandra storage)
+accept it. An empty set has the all-``EMPTY`` signature and must never be indexed.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._hash import fmix64
+
+__all__ = ["sign_many", "sign", "to_datasketch", "estimate_jaccard", "EMPTY"]
+
+#: Value of a bin no shingle fell into (and of every bin of an empty set).
+EMPTY = np.uint32(0xFFFFFFFF)
+_PROBES = 512
+
+
+def _bins(values: np.ndarray, num_perm: int) -> np.ndarray:
+    # "fastrange": the high bits of the hash pick the bin, so within a bin the hash itself orders
+    # the shingles and serves as the value.
+    return ((values.astype(np.uint64) * np.uint64(num_perm)) >> np.uint64(32)).astype(np.int64)
+
+
+_probe_cache: dict[tuple[int, int], np.ndarray] = {}
+
+
+def _probe_table(num_perm: int, seed: int) -> np.ndarray:
+    key = (num_perm, seed)
+    table = _probe_cache.get(key)
+    if table is None:
+        idx = np.arange(num_perm * _PROBES, dtype=np.uint64) + np.uint64(seed) * np.uint64(
+            0x9E3779B97F4A7C15
+        )
+        h = fmix64(idx)
+        table = ((((h >> np.uint64(32)) * np.uint64(num_perm)) >> np.uint64(32)).astype(np.int64))
+        table = table.reshape(num_perm, _PROBES)
+        _probe_cache[key] = table
+    return table
+
+
+def _densify(sig: np.ndarray, num_perm: int, seed: int) -> None:
+    """Fill empty bins in place (rows that are entirely empty stay empty)."""
+    empty = sig == EMPTY
+    row_empty = empty.any(axis=1)
+    if not row_empty.any():
+        return
+    all_empty = empty.all(axis=1)
+    rows, cols = np.nonzero(empty & (row_empty & ~all_empty)[:, None])
+    if rows.size == 0:
+        return
+    orig = sig.copy()
+    probes = _probe_table(num_perm, seed)
+    pending = np.arange(rows.size)
+    for t in range(_PROBES):
+        cand = probes[cols[pending], t]
+        got = orig[rows[pending], cand]
+        ok = got != EMPTY
+        sig[rows[pending[ok]], cols[pending[ok]]] = got[ok]
+        pending = pending[~ok]
+        if pending.size == 0:
+            return
+    # Astronomically rare fallback (a row with very few non-empty bins): the next non-empty bin
+    # to the right, circularly. Still a fixed rule, so still consistent across documents.
+    for p in pending:
+        r, c = rows[p], cols[p]
+        for step in range(1, num_perm):
+            v = orig[r, (c + step) % num_perm]
+            if v != EMPTY:
+                sig[r, c] = v
+                break
+
+
+def sign_many(
+    values: np.ndarray, offsets: np.ndarray, num_perm: int = 128, seed: int = 1
+) -> np.ndarray:
+    """Signatures of many shingle sets given in CSR form (see :func:`dupdetect.shingle.shingle_many`).
+
+    Returns a ``(n_docs, num_perm)`` uint32 array; a document without shingles gets a row of
+    :data:`EMPTY`.
+    """
+    n_docs = len(offsets) - 1
+    sig = np.full(n_docs * num_perm, EMPTY, dtype=np.uint32)
+    if values.size:
+        doc = np.repeat(np.arange(n_docs, dtype=np.int64), np.diff(offsets))
+        vals = np.minimum(values, np.uint32(0xFFFFFFFE))  # EMPTY is reserved
+        np.minimum.at(sig, doc * num_perm + _bins(values, num_perm), vals)
+    sig = sig.reshape(n_docs, num_perm)
+    _densify(sig, num_perm, seed)
+    return sig
+
+
+def sign(shingle_hashes: np.ndarray, num_perm: int = 128, seed: int = 1) -> np.ndarray:
+    """Signature of one shingle set (uint32 array of length ``num_perm``)."""
+    hashes = np.asarray(shingle_hashes, dtype=np.uint32)
+    return sign_many(hashes, np.array([0, hashes.size]), num_perm, seed)[0]
+
+
+def estimate_jaccard(a: np.ndarray, b: np.ndarray) -> float:
+    """Fraction of equal signature positions: the MinHash estimate of Jaccard similarity."""
+    if a.shape != b.shape:
+        raise ValueError(f"signatures differ in length ({a.shape} vs {b.shape}); use one num_perm")
+    if (a == EMPTY).all() or (b == EMPTY).all():
+        return 0.0
+    return float(np.count_nonzero(a == b)) / a.size
+
+
+def to_datasketch(signature: np.ndarray, seed: int = 1):  # -> datasketch.LeanMinHash
+    """Wrap a signature as ``datasketch.LeanMinHash`` for ``MinHashLSH`` and datasketch storage.
+
+    Compare such objects only with others made here with the same ``seed``: datasketch's own
+    ``MinHash`` uses other hash functions, and its scheme label here ("affine32") only records
+    that the values are 32-bit.
+    """
+    from datasketch import LeanMinHash
+
+    hv = np.asarray(signature, dtype=np.uint64)
+    try:
+        return LeanMinHash(seed=seed, hashvalues=hv, scheme="affine32")
+    except TypeError:  # datasketch < 2.0 has no scheme argument
+        return LeanMinHash(seed=seed, hashvalues=hv)

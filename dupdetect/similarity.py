@@ -1,0 +1,96 @@
+"""The verification score: cosine similarity of content-term and term-pair counts.
+
+LSH only proposes pairs; every pair that reaches the clustering is re-scored here, and this score
+is what ``Clustering.pairs``, ``to_records()`` and :func:`similarity` report. It depends only on
+the two texts (no corpus statistics), so a pair scores the same in any batch, in the incremental
+index and on Spark.
+
+The score is the mean of two cosines: of content-term counts (what the articles talk about) and
+of counts of adjacent content-term pairs (how they say it, which separates two reports on the same
+people from two reports of the same event). See README, "What the score means".
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections import Counter
+from dataclasses import dataclass, field
+
+from .boilerplate import strip_boilerplate
+from .features import Profile, prepare
+from .normalize import normalize
+from .tokens import STOPWORDS, stem, words
+
+__all__ = ["similarity", "explain", "Explanation"]
+
+
+def _check_text(name: str, value: object) -> str:
+    if not isinstance(value, str):
+        raise TypeError(
+            f"{name} must be a str (the article text), got {type(value).__name__}; "
+            "read files with dupdetect.io.iter_inputs() or open(path, encoding=...).read()"
+        )
+    return value
+
+
+def similarity(a: str, b: str) -> float:
+    """Similarity of two article texts in [0, 1]: the score the clustering uses.
+
+    Boilerplate is cut, the texts are normalized, and the result is the mean of the cosines of
+    their content-term counts and of their adjacent-term-pair counts (README, "What the score
+    means"). Symmetric; 1.0 for a text with itself (0.0 when a text has no content words at all).
+    """
+    ta = prepare(_check_text("a", a))
+    tb = prepare(_check_text("b", b))
+    if a == b and ta:
+        return 1.0
+    return Profile.of(ta).similarity(Profile.of(tb))
+
+
+@dataclass
+class Explanation:
+    """What two articles share, for a human reader."""
+
+    score: float
+    passages: list[str] = field(default_factory=list)  # shared runs of words, longest first
+    shared_terms: list[tuple[str, int]] = field(default_factory=list)  # (word, min count)
+    coverage_a: float = 0.0  # share of a's words inside shared passages
+    coverage_b: float = 0.0
+
+    def __str__(self) -> str:
+        lines = [f"similarity {self.score:.3f}; shared passages cover "
+                 f"{self.coverage_a:.0%} of A and {self.coverage_b:.0%} of B"]
+        if self.passages:
+            lines.append("shared passages:")
+            lines += [f"  - {p}" for p in self.passages]
+        if self.shared_terms:
+            lines.append("shared words: " + ", ".join(f"{w}×{c}" for w, c in self.shared_terms))
+        return "\n".join(lines)
+
+
+def explain(a: str, b: str, *, min_words: int = 4, max_passages: int = 10) -> Explanation:
+    """The overlapping passages and the main shared words of two articles.
+
+    Passages are maximal runs of at least ``min_words`` consecutive words that both cleaned,
+    normalized texts contain, in the order of ``a``.
+    """
+    if isinstance(min_words, bool) or not isinstance(min_words, int) or min_words < 1:
+        raise ValueError(f"min_words must be a positive int, got {min_words!r}")
+    wa = words(normalize(strip_boilerplate(_check_text("a", a))))
+    wb = words(normalize(strip_boilerplate(_check_text("b", b))))
+    sm = difflib.SequenceMatcher(None, wa, wb, autojunk=False)
+    blocks = [m for m in sm.get_matching_blocks() if m.size >= min_words]
+    covered_a = sum(m.size for m in blocks)
+    passages = sorted(blocks, key=lambda m: (-m.size, m.a))[:max_passages]
+    passages.sort(key=lambda m: m.a)
+    ca = Counter(stem(w) for w in wa if len(w) > 1 and w not in STOPWORDS)
+    cb = Counter(stem(w) for w in wb if len(w) > 1 and w not in STOPWORDS)
+    shared = sorted(((t, min(ca[t], cb[t])) for t in ca.keys() & cb.keys()),
+                    key=lambda x: (-x[1], x[0]))[:15]
+    return Explanation(
+        score=similarity(a, b),
+        passages=[" ".join(wa[m.a : m.a + m.size]) for m in passages],
+        shared_terms=shared,
+        coverage_a=covered_a / len(wa) if wa else 0.0,
+        coverage_b=covered_a / len(wb) if wb else 0.0,
+    )
