@@ -116,3 +116,31 @@ def test_estimated_jaccard_pairs_pinned():
     est = estimated_jaccard_pairs(sig, pairs)
     assert est.dtype == np.float32
     assert _digest(est) == ESTIMATES
+
+
+def test_featurize_parallel_equals_single_process():
+    from dupdetect.features import featurize
+    from dupdetect.parallel import featurize_parallel
+    from dupdetect.settings import Settings
+
+    texts = [t + " " + u for t in TEXTS for u in TEXTS[:4]]  # 40 documents, some short
+    s = Settings()
+    one = featurize(texts, s)
+    seen: list[int] = []
+    par = featurize_parallel(texts, s, workers=2, chunk=7, on_chunk=seen.append)
+    assert sum(seen) == len(texts)
+    assert np.array_equal(one.signatures, par.signatures)
+    assert np.array_equal(one.short, par.short) and np.array_equal(one.n_terms, par.n_terms)
+    for a, b in ((one.unigrams, par.unigrams), (one.bigrams, par.bigrams)):
+        assert np.array_equal(a.ids, b.ids) and np.array_equal(a.weights, b.weights)
+        assert np.array_equal(a.offsets, b.offsets)
+    inproc = featurize_parallel(texts, s, workers=1, chunk=7)
+    assert np.array_equal(one.signatures, inproc.signatures)
+
+
+def test_featurize_parallel_rejects_fork():
+    from dupdetect.parallel import featurize_parallel
+    from dupdetect.settings import Settings
+
+    with pytest.raises(ValueError, match="spawn"):
+        featurize_parallel(["a"], Settings(), start_method="fork")
