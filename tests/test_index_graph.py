@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from dupdetect.features import featurize
+from dupdetect.graph import UnionFind, average_linkage, components
+from dupdetect.index import MAX_BUCKET, candidate_pairs, make_lsh
+from dupdetect.settings import Settings
+from dupdetect.signature import to_datasketch
+
+
+@pytest.mark.parametrize("params", [(64, 2), (32, 4), (16, 8)])
+def test_banding_equals_datasketch(stories, params) -> None:
+    texts = list(stories.values())
+    # add near-copies so that buckets are not all singletons
+    texts += [t[: len(t) // 2] + " خبر " + t[len(t) // 2 :] for t in texts[:6]]
+    f = featurize(texts, Settings())
+    b, r = params
+    ours = {tuple(p) for p in candidate_pairs(f.signatures, b, r).tolist()}
+    lsh = make_lsh(b, r, 128)
+    for i, s in enumerate(f.signatures):
+        lsh.insert(i, to_datasketch(s))
+    ref = set()
+    for i, s in enumerate(f.signatures):
+        for j in lsh.query(to_datasketch(s)):
+            if j != i:
+                ref.add((min(i, j), max(i, j)))
+    assert ours == ref
+    assert len(ours) >= 6
+
+
+def test_eligible_excludes_rows() -> None:
+    sig = np.zeros((4, 8), dtype=np.uint32)  # all identical
+    pairs = candidate_pairs(sig, 4, 2, eligible=np.array([True, False, True, True]))
+    assert pairs.tolist() == [[0, 2], [0, 3], [2, 3]]
+
+
+def test_huge_bucket_is_star_plus_chain() -> None:
+    n = MAX_BUCKET + 10
+    sig = np.zeros((n, 8), dtype=np.uint32)
+    pairs = candidate_pairs(sig, 4, 2)
+    assert len(pairs) == (n - 1) + (n - 2)
+    assert len(components(n, pairs)) == 1
+
+
+def test_bands_rows_validated() -> None:
+    with pytest.raises(ValueError, match="num_perm"):
+        candidate_pairs(np.zeros((2, 8), np.uint32), 5, 2)
+
+
+def test_union_find() -> None:
+    uf = UnionFind(6)
+    uf.union(0, 1)
+    uf.union(3, 4)
+    uf.union(1, 4)
+    assert uf.groups() == [[0, 1, 3, 4], [2], [5]]
+    with pytest.raises(ValueError):
+        UnionFind(-1)
+
+
+def test_average_linkage_resists_chaining() -> None:
+    chain = [(0, 1, 0.6), (1, 2, 0.6), (2, 3, 0.6), (3, 4, 0.6)]
+    assert components(5, np.array([[a, b] for a, b, _ in chain])) == [[0, 1, 2, 3, 4]]
+    groups = average_linkage([0, 1, 2, 3, 4], chain, 0.35)
+    assert max(len(g) for g in groups) <= 2
+
+
+def test_average_linkage_keeps_a_real_story() -> None:
+    clique = [(a, b, 0.5) for a in range(4) for b in range(a + 1, 4)]
+    assert average_linkage([0, 1, 2, 3], clique, 0.35) == [[0, 1, 2, 3]]
+    # one weak member among strong ones joins if the average stays above the threshold
+    edges = [(0, 1, 0.9), (0, 2, 0.3), (1, 2, 0.3)]
+    assert average_linkage([0, 1, 2], edges, 0.35) == [[0, 1], [2]]
+    edges = [(0, 1, 0.9), (0, 2, 0.5), (1, 2, 0.5)]
+    assert average_linkage([0, 1, 2], edges, 0.35) == [[0, 1, 2]]

@@ -1,0 +1,163 @@
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import dupdetect
+from dupdetect import Settings, cluster, cluster_texts
+
+
+def _groups(result) -> set[frozenset[str]]:
+    return {frozenset(Path(str(i)).stem[:2] for i in c.ids) for c in result.clusters}
+
+
+def test_builtin_sample_groups() -> None:
+    r = cluster(dupdetect.sample_dir())
+    groups = _groups(r)
+    assert frozenset({"a1", "a2", "a3"}) in groups  # wire copy, near copy and rewrite
+    assert frozenset({"c1"}) in groups  # same minister and city, other event: apart
+    assert frozenset({"b1", "b2"}) in groups  # diacritics, tatweel, Arabic-Indic digits
+    assert frozenset({"e1"}) in groups
+    assert r.errors == []
+    assert len(r.to_records()) == 9
+
+
+def test_known_fixture_clusters() -> None:
+    r = cluster(str(Path(__file__).parent / "fixtures" / "stories"))
+    groups = _groups(r)
+    assert frozenset({"g1", "g2", "g3"}) in groups
+    assert frozenset({"j1", "j2"}) in groups  # English wire copy
+    by_member = {m: g for g in groups for m in g}
+    assert {"f1", "f2"} <= by_member["f1"]
+    assert {"h1", "h3"} <= by_member["h1"]
+    assert by_member["i1"] == {"i1"}  # same people as f, other event
+    for k in ("k1", "k2", "k3", "k4", "m1"):  # English stopwords do not glue stories
+        assert by_member[k] == {k}
+
+
+def test_chain_is_not_one_cluster(stories) -> None:
+    names = ["g1_wataniya_airline_route", "h1_wataniya_retina_app", "k2_sports_marathon",
+             "k3_culture_museum_return", "k4_local_bike_lanes"]
+    seg = [stories[n] for n in names]
+    chain = {f"link{i}": seg[i] + "\n" + seg[i + 1] for i in range(4)}
+    sims = [dupdetect.similarity(chain[f"link{i}"], chain[f"link{i + 1}"]) for i in range(3)]
+    assert min(sims) >= 0.35  # every neighbour pair alone would be merged...
+    r = cluster_texts(chain)
+    assert max(c.size for c in r.clusters) <= 2  # ...but the chain is not one story
+    from dupdetect.graph import components
+    import numpy as np
+
+    assert len(components(4, np.array([[0, 1], [1, 2], [2, 3]]))) == 1  # single linkage would
+
+
+def test_scores_and_records() -> None:
+    r = cluster(dupdetect.sample_dir())
+    recs = r.to_records()
+    assert [Path(x["id"]).name for x in recs] == sorted(Path(x["id"]).name for x in recs)
+    for x in recs:
+        assert 0.0 <= x["score"] <= 1.0
+        assert set(x) >= {"id", "cluster", "score"}
+    big = r.clusters[0]
+    assert big.size == 3 and 0.35 <= big.score <= 1.0
+    assert big.representative in big.ids
+    for p in r.pairs:
+        assert p.similarity >= r.settings.threshold
+        assert p.similarity == pytest.approx(
+            dupdetect.similarity(Path(p.a).read_text("utf-8"), Path(p.b).read_text("utf-8")),
+            abs=1e-5,
+        )
+    assert "<table>" in r._repr_html_()
+    df = r.to_dataframe()
+    assert list(df.columns)[:3] == ["id", "cluster", "score"] and len(df) == 9
+
+
+def test_same_ids_in_another_process() -> None:
+    code = (
+        "import dupdetect, json; r = dupdetect.cluster(dupdetect.sample_dir());"
+        "print(json.dumps(sorted((x['cluster'], x['id'][-30:]) for x in r.to_records())))"
+    )
+    a = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    r = cluster(dupdetect.sample_dir())
+    assert json.loads(a.stdout) == [list(x) for x in sorted(
+        (x["cluster"], x["id"][-30:]) for x in r.to_records())]
+
+
+def test_input_order_does_not_change_groups(stories) -> None:
+    items = list(stories.items())
+    a = cluster_texts(dict(items))
+    b = cluster_texts(dict(reversed(items)))
+    norm = lambda r: {c.id: frozenset(c.ids) for c in r.clusters}  # noqa: E731
+    assert norm(a) == norm(b)
+
+
+# ---- bad input -------------------------------------------------------------------------------
+def test_bad_files_are_recorded_not_raised(tmp_path: Path) -> None:
+    good = Path(dupdetect.sample_dir())
+    (tmp_path / "empty.txt").write_text("", encoding="utf-8")
+    (tmp_path / "tiny.txt").write_text("عاجل", encoding="utf-8")
+    (tmp_path / "tiny2.txt").write_text("عاجل", encoding="utf-8")
+    (tmp_path / "binary.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(200))
+    (tmp_path / "big.txt").write_text("خبر " * 2_000_000, encoding="utf-8")
+    (tmp_path / "cp1256.txt").write_bytes((good / "e1_thaqafa_book_fair.txt").read_text(
+        "utf-8").replace("\u0640", "").encode("cp1256", errors="ignore"))
+    missing = tmp_path / "missing.txt"
+    r = cluster([str(good), str(tmp_path), str(missing)])
+    err_inputs = {Path(i).name for i, _ in r.errors}
+    assert {"binary.txt", "big.txt", "missing.txt"} <= err_inputs
+    recs = {Path(x["id"]).name: x for x in r.to_records()}
+    # every input is in records or errors
+    assert set(recs) | err_inputs == {p.name for p in good.glob("*.txt")} | {
+        "empty.txt", "tiny.txt", "tiny2.txt", "binary.txt", "big.txt", "cp1256.txt",
+        "missing.txt"}
+    # near-empty documents are flagged singletons, never grouped (not even with each other)
+    for name in ("empty.txt", "tiny.txt", "tiny2.txt"):
+        assert recs[name]["size"] == 1 and "too short" in recs[name]["flag"]
+    # the legacy-encoded copy of e1 is decoded and found as its duplicate
+    assert recs["cp1256.txt"]["cluster"] == recs["e1_thaqafa_book_fair.txt"]["cluster"]
+    for _, msg in r.errors:
+        assert len(msg) > 20
+
+
+def test_cluster_texts_bad_items_recorded() -> None:
+    r = cluster_texts({"a": "نص", "b": None, "c": 5})  # type: ignore[dict-item]
+    assert {i for i, _ in r.errors} == {"b", "c"}
+    assert [x["id"] for x in r.to_records()] == ["a"]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "exc", "match"),
+    [
+        ({"threshold": 0}, ValueError, "threshold"),
+        ({"threshold": 1.5}, ValueError, "threshold"),
+        ({"threshold": "high"}, TypeError, "threshold"),
+        ({"colour": "red"}, TypeError, "unknown option"),
+        ({"num_perm": 4}, ValueError, "num_perm"),
+        ({"settings": {"threshold": 0.5}}, TypeError, "Settings"),
+    ],
+)
+def test_misuse_raises_clear_errors(kwargs, exc, match) -> None:
+    with pytest.raises(exc, match=match):
+        cluster_texts(["a"], **kwargs)
+
+
+def test_cluster_texts_rejects_single_string() -> None:
+    with pytest.raises(TypeError, match="wrap one text"):
+        cluster_texts("نص واحد")
+    with pytest.raises(TypeError):
+        cluster_texts(42)  # type: ignore[arg-type]
+
+
+def test_cluster_rejects_bad_paths_type() -> None:
+    with pytest.raises(TypeError, match="paths"):
+        cluster(42)  # type: ignore[arg-type]
+
+
+def test_settings_fingerprint_changes() -> None:
+    assert Settings().fingerprint == Settings().fingerprint
+    assert Settings().fingerprint != Settings(threshold=0.5).fingerprint
+    b, r = Settings().lsh_params
+    assert b * r <= Settings().num_perm
