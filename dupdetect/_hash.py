@@ -26,7 +26,7 @@ def fmix64(x: np.ndarray) -> np.ndarray:
 
 
 def fmix32_inplace(h: np.ndarray, tmp: np.ndarray) -> None:
-    """MurmurHash3's 32-bit finalizer on a uint32 array, in place; ``tmp`` is scratch of h's size."""
+    """MurmurHash3's 32-bit finalizer on a uint32 array, in place (``tmp``: scratch, same size)."""
     np.right_shift(h, np.uint32(16), out=tmp)
     np.bitwise_xor(h, tmp, out=h)
     np.multiply(h, _D1, out=h)

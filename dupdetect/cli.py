@@ -44,13 +44,21 @@ def _parser() -> argparse.ArgumentParser:
 
     c = sub.add_parser("cluster", help="group the articles at PATH... into stories")
     c.add_argument("paths", nargs="+", metavar="PATH", help="files, folders or glob patterns")
-    c.add_argument("--threshold", type=_unit, default=None,
-                   help="similarity needed to share a cluster (default 0.35)")
+    c.add_argument(
+        "--threshold",
+        type=_unit,
+        default=None,
+        help="similarity needed to share a cluster (default 0.35)",
+    )
     c.add_argument("--format", choices=("table", "json", "csv"), default="table")
     c.add_argument("--output", "-o", metavar="FILE", help="write here instead of stdout")
     c.add_argument("--all", action="store_true", help="table: also list singletons")
-    c.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
-                   help="progress bar on stderr (default: when stderr is a terminal)")
+    c.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="progress bar on stderr (default: when stderr is a terminal)",
+    )
 
     s = sub.add_parser("sample", help="cluster the built-in sample of Arabic reports")
     s.add_argument("--format", choices=("table", "json", "csv"), default="table")
@@ -59,8 +67,9 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("a", metavar="A")
     e.add_argument("b", metavar="B")
 
-    sp = sub.add_parser("spark", help="run the batch job on Apache Spark (dupdetect[spark])",
-                        add_help=False)
+    sp = sub.add_parser(
+        "spark", help="run the batch job on Apache Spark (dupdetect[spark])", add_help=False
+    )
     sp.add_argument("rest", nargs=argparse.REMAINDER)
     return p
 
@@ -85,8 +94,13 @@ def _write(result: Clustering, fmt: str, out: TextIO, show_all: bool = False) ->
         doc: dict[str, Any] = {
             "records": records,
             "clusters": [
-                {"id": c.id, "size": c.size, "score": c.score,
-                 "representative": c.representative, "members": c.ids}
+                {
+                    "id": c.id,
+                    "size": c.size,
+                    "score": c.score,
+                    "representative": c.representative,
+                    "members": c.ids,
+                }
                 for c in result.clusters
             ],
             "pairs": [{"a": p.a, "b": p.b, "similarity": p.similarity} for p in result.pairs],
@@ -95,8 +109,9 @@ def _write(result: Clustering, fmt: str, out: TextIO, show_all: bool = False) ->
         json.dump(doc, out, ensure_ascii=False, indent=1, default=str)
         out.write("\n")
     elif fmt == "csv":
-        w = csv.DictWriter(out, fieldnames=["id", "cluster", "score", "size", "representative",
-                                            "title", "flag"])
+        w = csv.DictWriter(
+            out, fieldnames=["id", "cluster", "score", "size", "representative", "title", "flag"]
+        )
         w.writeheader()
         w.writerows(records)
     else:

@@ -127,7 +127,7 @@ def _ranges(starts: np.ndarray, lens: np.ndarray) -> np.ndarray:
 
 @dataclass
 class TermMatrix:
-    """Unit term vectors of many documents: row ``i`` is ``ids/weights[offsets[i]:offsets[i+1]]``."""
+    """Unit term vectors of many documents (CSR): row ``i`` is ``[offsets[i]:offsets[i+1]]``."""
 
     ids: np.ndarray  # uint32, sorted within each row
     weights: np.ndarray  # float32

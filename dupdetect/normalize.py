@@ -107,7 +107,7 @@ NORMALIZATION_TABLE: list[tuple[str, str]] = [
     ("ک ڪ", "ك"),
     ("Arabic-Indic digits ٠-٩ and Persian digits ۰-۹", "0-9"),
     ("، ؛ ؟ ٪ ٫ ٬ ۔", ", ; ? % . , ."),
-    ("« » “ ” „ ‘ ’ – —", "\" \" \" \" \" ' ' - -"),
+    ("« » “ ” „ ‘ ’ – —", '" " " " " \' \' - -'),
     ("any run of whitespace (incl. CR/LF, NBSP)", "one space; trimmed"),
 ]
 

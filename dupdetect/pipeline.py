@@ -145,9 +145,7 @@ class Clustering:
         try:
             import pandas as pd
         except ImportError as e:
-            raise ImportError(
-                'to_dataframe() needs pandas: pip install "dupdetect[pandas]"'
-            ) from e
+            raise ImportError('to_dataframe() needs pandas: pip install "dupdetect[pandas]"') from e
         return pd.DataFrame.from_records(
             self.to_records(),
             columns=["id", "cluster", "score", "size", "representative", "title", "flag"],
@@ -166,19 +164,30 @@ class Clustering:
 
     def _repr_html_(self) -> str:
         esc = html.escape
-        out = [f"<p><b>dupdetect</b>: {esc(self.summary())}</p>", "<table>",
-               "<tr><th>cluster</th><th>size</th><th>cohesion</th><th>member</th>"
-               "<th>score</th><th>title</th></tr>"]
+        out = [
+            f"<p><b>dupdetect</b>: {esc(self.summary())}</p>",
+            "<table>",
+            "<tr><th>cluster</th><th>size</th><th>cohesion</th><th>member</th>"
+            "<th>score</th><th>title</th></tr>",
+        ]
         shown = 0
         for c in self.clusters:
             for k, m in enumerate(c.members):
                 if shown >= 200:
                     break
                 star = " ★" if m.id == c.representative else ""
-                head = (f"<td rowspan={c.size}>{esc(c.id)}</td><td rowspan={c.size}>{c.size}</td>"
-                        f"<td rowspan={c.size}>{c.score:.3f}</td>") if k == 0 else ""
-                out.append(f"<tr>{head}<td>{esc(str(m.id))}{star}</td><td>{m.score:.3f}</td>"
-                           f"<td dir='auto'>{esc(m.title[:120])}</td></tr>")
+                head = (
+                    (
+                        f"<td rowspan={c.size}>{esc(c.id)}</td><td rowspan={c.size}>{c.size}</td>"
+                        f"<td rowspan={c.size}>{c.score:.3f}</td>"
+                    )
+                    if k == 0
+                    else ""
+                )
+                out.append(
+                    f"<tr>{head}<td>{esc(str(m.id))}{star}</td><td>{m.score:.3f}</td>"
+                    f"<td dir='auto'>{esc(m.title[:120])}</td></tr>"
+                )
                 shown += 1
         out.append("</table>")
         if shown >= 200:
@@ -248,8 +257,11 @@ def _featurize_all(texts: list[str], settings: Settings, progress: bool | None) 
         lens = np.concatenate([np.diff(m.offsets) for m in mats])
         offsets = np.zeros(lens.size + 1, dtype=np.int64)
         np.cumsum(lens, out=offsets[1:])
-        return TermMatrix(np.concatenate([m.ids for m in mats]),
-                          np.concatenate([m.weights for m in mats]), offsets)
+        return TermMatrix(
+            np.concatenate([m.ids for m in mats]),
+            np.concatenate([m.weights for m in mats]),
+            offsets,
+        )
 
     return Features(
         unigrams=cat([p.unigrams for p in parts]),
@@ -299,8 +311,7 @@ def group(features: Features, settings: Settings) -> tuple[list[list[int]], np.n
             edges = zip(cp[:, 0].tolist(), cp[:, 1].tolist(), features.similarities(cp).tolist())
         else:
             inside = np.isin(pairs[:, 0], comp) & np.isin(pairs[:, 1], comp)
-            edges = zip(pairs[inside, 0].tolist(), pairs[inside, 1].tolist(),
-                        sims[inside].tolist())
+            edges = zip(pairs[inside, 0].tolist(), pairs[inside, 1].tolist(), sims[inside].tolist())
         clusters.extend(average_linkage(comp, edges, settings.threshold))
     clusters.sort(key=lambda g: g[0])
     return clusters, pairs[strong], sims[strong]
@@ -345,12 +356,12 @@ def _run(
         )
         cohesion = float(scores.mean()) if len(rows) > 1 else 1.0
         rep = members[int(np.argmax(scores))].id
-        clusters.append(Cluster(_cluster_id([m.id for m in members], taken), members,
-                                cohesion, rep))
+        clusters.append(
+            Cluster(_cluster_id([m.id for m in members], taken), members, cohesion, rep)
+        )
     clusters.sort(key=lambda c: (-c.size, c.members[0].index))
     pairs = [Pair(ids[a], ids[b], float(s)) for (a, b), s in zip(vpairs.tolist(), vsims.tolist())]
-    return Clustering(clusters=clusters, pairs=pairs, errors=errors, settings=settings,
-                      flags=flags)
+    return Clustering(clusters=clusters, pairs=pairs, errors=errors, settings=settings, flags=flags)
 
 
 def cluster(
@@ -415,7 +426,8 @@ def cluster_texts(
         items = list(enumerate(texts))
     else:
         raise TypeError(
-            f"texts must be a mapping id -> text or an iterable of texts, got {type(texts).__name__}"
+            "texts must be a mapping id -> text or an iterable of texts, "
+            f"got {type(texts).__name__}"
         )
     ids: list[Any] = []
     bodies: list[str] = []
@@ -425,6 +437,11 @@ def cluster_texts(
             ids.append(key)
             bodies.append(text)
         else:
-            errors.append((str(key), f"text is {type(text).__name__}, expected str; decode or "
-                                     "convert it before clustering"))
+            errors.append(
+                (
+                    str(key),
+                    f"text is {type(text).__name__}, expected str; decode or "
+                    "convert it before clustering",
+                )
+            )
     return _run(ids, bodies, [_title_of(t) for t in bodies], errors, s, progress)

@@ -78,7 +78,8 @@ class Settings:
         unknown = sorted(set(options) - valid)
         if unknown:
             raise TypeError(
-                f"unknown option(s) {', '.join(unknown)}; valid options are {', '.join(sorted(valid))}"
+                f"unknown option(s) {', '.join(unknown)}; "
+                f"valid options are {', '.join(sorted(valid))}"
             )
         values = asdict(base) if base is not None else {}
         values.update({k: v for k, v in options.items() if v is not None})

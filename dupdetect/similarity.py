@@ -58,8 +58,10 @@ class Explanation:
     coverage_b: float = 0.0
 
     def __str__(self) -> str:
-        lines = [f"similarity {self.score:.3f}; shared passages cover "
-                 f"{self.coverage_a:.0%} of A and {self.coverage_b:.0%} of B"]
+        lines = [
+            f"similarity {self.score:.3f}; shared passages cover "
+            f"{self.coverage_a:.0%} of A and {self.coverage_b:.0%} of B"
+        ]
         if self.passages:
             lines.append("shared passages:")
             lines += [f"  - {p}" for p in self.passages]
@@ -85,8 +87,9 @@ def explain(a: str, b: str, *, min_words: int = 4, max_passages: int = 10) -> Ex
     passages.sort(key=lambda m: m.a)
     ca = Counter(stem(w) for w in wa if len(w) > 1 and w not in STOPWORDS)
     cb = Counter(stem(w) for w in wb if len(w) > 1 and w not in STOPWORDS)
-    shared = sorted(((t, min(ca[t], cb[t])) for t in ca.keys() & cb.keys()),
-                    key=lambda x: (-x[1], x[0]))[:15]
+    shared = sorted(
+        ((t, min(ca[t], cb[t])) for t in ca.keys() & cb.keys()), key=lambda x: (-x[1], x[0])
+    )[:15]
     return Explanation(
         score=similarity(a, b),
         passages=[" ".join(wa[m.a : m.a + m.size]) for m in passages],

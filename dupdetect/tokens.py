@@ -48,9 +48,7 @@ yesterday tomorrow mr mrs ms
 """
 
 #: Function words removed before shingling and scoring (normalized spelling).
-STOPWORDS: frozenset[str] = frozenset(
-    normalize(w) for w in (_ARABIC_STOP + _ENGLISH_STOP).split()
-)
+STOPWORDS: frozenset[str] = frozenset(normalize(w) for w in (_ARABIC_STOP + _ENGLISH_STOP).split())
 
 # A word: a run of letters/digits (\w), apostrophes inside English words kept out.
 _WORD_RE = re.compile(r"[^\W_]+", re.UNICODE)

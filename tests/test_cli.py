@@ -14,8 +14,9 @@ from dupdetect.cli import main
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "dupdetect", *args], capture_output=True,
-                          text=True)
+    return subprocess.run(
+        [sys.executable, "-m", "dupdetect", *args], capture_output=True, text=True
+    )
 
 
 def test_sample_command() -> None:
@@ -49,8 +50,13 @@ def test_per_file_errors_are_printed_not_fatal(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "args",
-    [[], ["cluster"], ["cluster", "x", "--threshold", "2"], ["cluster", "x", "--format", "xml"],
-     ["frobnicate"]],
+    [
+        [],
+        ["cluster"],
+        ["cluster", "x", "--threshold", "2"],
+        ["cluster", "x", "--format", "xml"],
+        ["frobnicate"],
+    ],
 )
 def test_usage_errors_exit_2(args: list[str]) -> None:
     p = run(*args)
@@ -60,7 +66,9 @@ def test_usage_errors_exit_2(args: list[str]) -> None:
 
 def test_explain_command(stories) -> None:
     root = Path(__file__).parent / "fixtures" / "stories"
-    p = run("explain", str(root / "j1_wire_port_strike.txt"), str(root / "j2_dailynews_port_strike.txt"))
+    p = run(
+        "explain", str(root / "j1_wire_port_strike.txt"), str(root / "j2_dailynews_port_strike.txt")
+    )
     assert p.returncode == 0 and "similarity" in p.stdout and "shared passages" in p.stdout
     p = run("explain", str(root / "nope.txt"), str(root / "j1_wire_port_strike.txt"))
     assert p.returncode == 2 and "cannot read" in p.stderr

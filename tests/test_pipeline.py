@@ -40,16 +40,22 @@ def test_known_fixture_clusters() -> None:
 
 
 def test_chain_is_not_one_cluster(stories) -> None:
-    names = ["g1_wataniya_airline_route", "h1_wataniya_retina_app", "k2_sports_marathon",
-             "k3_culture_museum_return", "k4_local_bike_lanes"]
+    names = [
+        "g1_wataniya_airline_route",
+        "h1_wataniya_retina_app",
+        "k2_sports_marathon",
+        "k3_culture_museum_return",
+        "k4_local_bike_lanes",
+    ]
     seg = [stories[n] for n in names]
     chain = {f"link{i}": seg[i] + "\n" + seg[i + 1] for i in range(4)}
     sims = [dupdetect.similarity(chain[f"link{i}"], chain[f"link{i + 1}"]) for i in range(3)]
     assert min(sims) >= 0.35  # every neighbour pair alone would be merged...
     r = cluster_texts(chain)
     assert max(c.size for c in r.clusters) <= 2  # ...but the chain is not one story
-    from dupdetect.graph import components
     import numpy as np
+
+    from dupdetect.graph import components
 
     assert len(components(4, np.array([[0, 1], [1, 2], [2, 3]]))) == 1  # single linkage would
 
@@ -82,8 +88,9 @@ def test_same_ids_in_another_process() -> None:
     )
     a = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     r = cluster(dupdetect.sample_dir())
-    assert json.loads(a.stdout) == [list(x) for x in sorted(
-        (x["cluster"], x["id"][-30:]) for x in r.to_records())]
+    assert json.loads(a.stdout) == [
+        list(x) for x in sorted((x["cluster"], x["id"][-30:]) for x in r.to_records())
+    ]
 
 
 def test_input_order_does_not_change_groups(stories) -> None:
@@ -102,8 +109,12 @@ def test_bad_files_are_recorded_not_raised(tmp_path: Path) -> None:
     (tmp_path / "tiny2.txt").write_text("عاجل", encoding="utf-8")
     (tmp_path / "binary.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(200))
     (tmp_path / "big.txt").write_text("خبر " * 2_000_000, encoding="utf-8")
-    (tmp_path / "cp1256.txt").write_bytes((good / "e1_thaqafa_book_fair.txt").read_text(
-        "utf-8").replace("\u0640", "").encode("cp1256", errors="ignore"))
+    (tmp_path / "cp1256.txt").write_bytes(
+        (good / "e1_thaqafa_book_fair.txt")
+        .read_text("utf-8")
+        .replace("\u0640", "")
+        .encode("cp1256", errors="ignore")
+    )
     missing = tmp_path / "missing.txt"
     r = cluster([str(good), str(tmp_path), str(missing)])
     err_inputs = {Path(i).name for i, _ in r.errors}
@@ -111,8 +122,14 @@ def test_bad_files_are_recorded_not_raised(tmp_path: Path) -> None:
     recs = {Path(x["id"]).name: x for x in r.to_records()}
     # every input is in records or errors
     assert set(recs) | err_inputs == {p.name for p in good.glob("*.txt")} | {
-        "empty.txt", "tiny.txt", "tiny2.txt", "binary.txt", "big.txt", "cp1256.txt",
-        "missing.txt"}
+        "empty.txt",
+        "tiny.txt",
+        "tiny2.txt",
+        "binary.txt",
+        "big.txt",
+        "cp1256.txt",
+        "missing.txt",
+    }
     # near-empty documents are flagged singletons, never grouped (not even with each other)
     for name in ("empty.txt", "tiny.txt", "tiny2.txt"):
         assert recs[name]["size"] == 1 and "too short" in recs[name]["flag"]

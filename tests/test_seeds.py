@@ -30,8 +30,19 @@ def test_seed_similarity_order(seeds) -> None:
 
 def test_seed_grouping_through_cli(seeds) -> None:
     out = subprocess.run(
-        [sys.executable, "-m", "dupdetect", "cluster", *map(str, seeds.values()), "--format",
-         "json"], capture_output=True, text=True, check=True)
+        [
+            sys.executable,
+            "-m",
+            "dupdetect",
+            "cluster",
+            *map(str, seeds.values()),
+            "--format",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     recs = json.loads(out.stdout)["records"]
     assert _cluster_of(recs, "000_") == _cluster_of(recs, "003_")
     assert _cluster_of(recs, "001_") != _cluster_of(recs, "000_")
