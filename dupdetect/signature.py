@@ -80,6 +80,43 @@ def _densify(sig: np.ndarray, num_perm: int, seed: int) -> None:
                 break
 
 
+_CHUNK_VALUES = 1 << 18  # shingles per pass: the scratch arrays stay in L2
+
+
+def _min_into_bins(sig: np.ndarray, values: np.ndarray, offsets: np.ndarray, num_perm: int) -> None:
+    """``sig[d * num_perm + bin(v)] = min(...)`` over every shingle ``v`` of every document ``d``.
+
+    Works in passes of whole documents holding about ``_CHUNK_VALUES`` shingles, with 32-bit
+    scratch reused between passes: no 64-bit temporaries of the size of ``values``.
+    """
+    n_docs = len(offsets) - 1
+    pow2 = num_perm & (num_perm - 1) == 0
+    shift = np.uint32(32 - (num_perm.bit_length() - 1))
+    clamp = values.size and int(values.max()) == int(EMPTY)  # EMPTY is reserved
+    lens = np.diff(offsets)
+    # document boundaries of each pass
+    cuts = np.searchsorted(offsets, np.arange(0, values.size, _CHUNK_VALUES), side="right") - 1
+    cuts = np.unique(np.append(cuts, n_docs))
+    buf = np.empty(min(values.size, _CHUNK_VALUES * 2), dtype=np.uint32)
+    for d0, d1 in zip(cuts[:-1].tolist(), cuts[1:].tolist()):
+        a, b = int(offsets[d0]), int(offsets[d1])
+        if a == b:
+            continue
+        if b - a > buf.size:
+            buf = np.empty(b - a, dtype=np.uint32)
+        v = values[a:b]
+        if clamp:
+            v = np.minimum(v, np.uint32(0xFFFFFFFE))
+        slot = buf[: b - a]
+        if pow2:  # (v * num_perm) >> 32 == v >> (32 - log2(num_perm)) exactly
+            np.right_shift(v, shift, out=slot)
+        else:
+            slot[:] = (v.astype(np.uint64) * np.uint64(num_perm)) >> np.uint64(32)
+        base = np.arange(d1 - d0, dtype=np.uint32) * np.uint32(num_perm)
+        slot += np.repeat(base, lens[d0:d1])
+        np.minimum.at(sig[d0 * num_perm : d1 * num_perm], slot, v)
+
+
 def sign_many(
     values: np.ndarray, offsets: np.ndarray, num_perm: int = 128, seed: int = 1
 ) -> np.ndarray:
@@ -88,12 +125,12 @@ def sign_many(
     Returns a ``(n_docs, num_perm)`` uint32 array; a document without shingles gets a row of
     :data:`EMPTY`.
     """
+    values = np.asarray(values, dtype=np.uint32)
+    offsets = np.asarray(offsets, dtype=np.int64)
     n_docs = len(offsets) - 1
     sig = np.full(n_docs * num_perm, EMPTY, dtype=np.uint32)
     if values.size:
-        doc = np.repeat(np.arange(n_docs, dtype=np.int64), np.diff(offsets))
-        vals = np.minimum(values, np.uint32(0xFFFFFFFE))  # EMPTY is reserved
-        np.minimum.at(sig, doc * num_perm + _bins(values, num_perm), vals)
+        _min_into_bins(sig, values, offsets, num_perm)
     sig = sig.reshape(n_docs, num_perm)
     _densify(sig, num_perm, seed)
     return sig

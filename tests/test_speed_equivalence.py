@@ -144,3 +144,33 @@ def test_featurize_parallel_rejects_fork():
 
     with pytest.raises(ValueError, match="spawn"):
         featurize_parallel(["a"], Settings(), start_method="fork")
+
+
+def _reference_sign_many(values, offsets, num_perm, seed):
+    """The pre-speed-work binning (64-bit arithmetic, one ufunc.at over everything)."""
+    from dupdetect.signature import _densify
+
+    n_docs = len(offsets) - 1
+    sig = np.full(n_docs * num_perm, EMPTY, dtype=np.uint32)
+    doc = np.repeat(np.arange(n_docs, dtype=np.int64), np.diff(offsets))
+    bins = ((values.astype(np.uint64) * np.uint64(num_perm)) >> np.uint64(32)).astype(np.int64)
+    np.minimum.at(sig, doc * num_perm + bins, np.minimum(values, np.uint32(0xFFFFFFFE)))
+    sig = sig.reshape(n_docs, num_perm)
+    _densify(sig, num_perm, seed)
+    return sig
+
+
+@pytest.mark.parametrize("num_perm", [8, 64, 100, 128, 256, 1000])
+def test_sign_many_matches_reference_binning(num_perm, monkeypatch):
+    import dupdetect.signature as signature
+
+    monkeypatch.setattr(signature, "_CHUNK_VALUES", 1000)  # many passes, docs across boundaries
+    rng = np.random.default_rng(num_perm)
+    lens = rng.integers(0, 700, 60)
+    lens[[3, 4, 20]] = 0
+    offsets = np.zeros(61, dtype=np.int64)
+    np.cumsum(lens, out=offsets[1:])
+    values = rng.integers(0, 2**32, int(offsets[-1]), dtype=np.uint32)
+    values[::97] = 0xFFFFFFFF  # the reserved value must be clamped
+    got = sign_many(values, offsets, num_perm, 3)
+    assert np.array_equal(got, _reference_sign_many(values, offsets, num_perm, 3))
