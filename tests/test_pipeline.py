@@ -77,8 +77,27 @@ def test_scores_and_records() -> None:
             abs=1e-5,
         )
     assert "<table>" in r._repr_html_()
-    df = r.to_dataframe()
+
+
+def test_to_dataframe() -> None:
+    pytest.importorskip("pandas")
+    df = cluster(dupdetect.sample_dir()).to_dataframe()
     assert list(df.columns)[:3] == ["id", "cluster", "score"] and len(df) == 9
+
+
+def test_to_dataframe_without_pandas_says_what_to_install(monkeypatch) -> None:
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_pandas(name, *args, **kwargs):
+        if name == "pandas":
+            raise ImportError("No module named 'pandas'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_pandas)
+    with pytest.raises(ImportError, match=r"dupdetect\[pandas\]"):
+        cluster_texts(["نص"]).to_dataframe()
 
 
 def test_same_ids_in_another_process() -> None:
