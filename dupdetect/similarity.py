@@ -70,16 +70,36 @@ class Explanation:
         return "\n".join(lines)
 
 
+def _aligned_words(text: str) -> tuple[list[str], list[str]]:
+    """Normalized words of ``text`` and, for each, the original whitespace token it came from."""
+    norm: list[str] = []
+    raw: list[str] = []
+    for token in text.split():
+        for w in words(normalize(token)):
+            norm.append(w)
+            raw.append(token)
+    return norm, raw
+
+
+def _raw_span(raw: list[str], start: int, end: int) -> str:
+    """The original tokens behind normalized words ``start:end`` (each token once)."""
+    out: list[str] = []
+    for k in range(start, end):
+        if k == start or raw[k] is not raw[k - 1]:
+            out.append(raw[k])
+    return " ".join(out).strip(" ,.،؛:;\"'“”«»()")
+
+
 def explain(a: str, b: str, *, min_words: int = 4, max_passages: int = 10) -> Explanation:
     """The overlapping passages and the main shared words of two articles.
 
     Passages are maximal runs of at least ``min_words`` consecutive words that both cleaned,
-    normalized texts contain, in the order of ``a``.
+    normalized texts contain, in the order of ``a``, shown in ``a``'s original spelling.
     """
     if isinstance(min_words, bool) or not isinstance(min_words, int) or min_words < 1:
         raise ValueError(f"min_words must be a positive int, got {min_words!r}")
-    wa = words(normalize(strip_boilerplate(_check_text("a", a))))
-    wb = words(normalize(strip_boilerplate(_check_text("b", b))))
+    wa, raw_a = _aligned_words(strip_boilerplate(_check_text("a", a)))
+    wb, _ = _aligned_words(strip_boilerplate(_check_text("b", b)))
     sm = difflib.SequenceMatcher(None, wa, wb, autojunk=False)
     blocks = [m for m in sm.get_matching_blocks() if m.size >= min_words]
     covered_a = sum(m.size for m in blocks)
@@ -92,7 +112,7 @@ def explain(a: str, b: str, *, min_words: int = 4, max_passages: int = 10) -> Ex
     )[:15]
     return Explanation(
         score=similarity(a, b),
-        passages=[" ".join(wa[m.a : m.a + m.size]) for m in passages],
+        passages=[_raw_span(raw_a, m.a, m.a + m.size) for m in passages],
         shared_terms=shared,
         coverage_a=covered_a / len(wa) if wa else 0.0,
         coverage_b=covered_a / len(wb) if wb else 0.0,
