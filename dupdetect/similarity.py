@@ -70,6 +70,9 @@ class Explanation:
         return "\n".join(lines)
 
 
+_PUNCT = " ,.،؛:;\"'“”«»()"
+
+
 def _aligned_words(text: str) -> tuple[list[str], list[str]]:
     """Normalized words of ``text`` and, for each, the original whitespace token it came from."""
     norm: list[str] = []
@@ -87,7 +90,7 @@ def _raw_span(raw: list[str], start: int, end: int) -> str:
     for k in range(start, end):
         if k == start or raw[k] is not raw[k - 1]:
             out.append(raw[k])
-    return " ".join(out).strip(" ,.،؛:;\"'“”«»()")
+    return " ".join(out).strip(_PUNCT)
 
 
 def explain(a: str, b: str, *, min_words: int = 4, max_passages: int = 10) -> Explanation:
@@ -105,10 +108,17 @@ def explain(a: str, b: str, *, min_words: int = 4, max_passages: int = 10) -> Ex
     covered_a = sum(m.size for m in blocks)
     passages = sorted(blocks, key=lambda m: (-m.size, m.a))[:max_passages]
     passages.sort(key=lambda m: m.a)
-    ca = Counter(stem(w) for w in wa if len(w) > 1 and w not in STOPWORDS)
+    ca: Counter[str] = Counter()
+    shown: dict[str, str] = {}  # stem -> the first original word of a that has it
+    for w, token in zip(wa, raw_a):
+        if len(w) > 1 and w not in STOPWORDS:
+            t = stem(w)
+            ca[t] += 1
+            shown.setdefault(t, token.strip(_PUNCT))
     cb = Counter(stem(w) for w in wb if len(w) > 1 and w not in STOPWORDS)
     shared = sorted(
-        ((t, min(ca[t], cb[t])) for t in ca.keys() & cb.keys()), key=lambda x: (-x[1], x[0])
+        ((shown[t], min(ca[t], cb[t])) for t in ca.keys() & cb.keys()),
+        key=lambda x: (-x[1], x[0]),
     )[:15]
     return Explanation(
         score=similarity(a, b),
