@@ -1,0 +1,153 @@
+"""StoryIndex add+assign latency and memory per article, in memory and on Redis over loopback.
+
+Articles are synthetic: random recombinations of 8 sentences taken from the SaudiNewsNet zips
+(``--corpus``, default /work/shared/eval/saudinewsnet; skipped cleanly when absent; no text is
+written anywhere). The index is preloaded with N articles through the storage directly (each its
+own story, no per-add verification, for speed); then ``--adds`` real ``StoryIndex.add`` calls are
+timed, a third of them light rewrites of preloaded articles (they join a story), the rest new
+recombinations. Latency includes featurizing. Memory: RSS delta of this process per preloaded
+article (memory) or Redis ``used_memory`` delta per article (redis).
+
+    python benchmarks/bench_story.py --sizes 10000,100000 --backends memory,redis
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import json
+import os
+import random
+import re
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+
+from dupdetect.features import Profile, TermVector, featurize_terms, prepare  # noqa: E402
+from dupdetect.storage import Change, Record  # noqa: E402
+from dupdetect.story import StoryIndex  # noqa: E402
+
+_SPLIT = re.compile(r"(?<=[.!؟?])\s+|\n+")
+
+
+def load_sentences(corpus: str, limit: int) -> list[str]:
+    out: list[str] = []
+    for z in sorted(glob.glob(os.path.join(corpus, "*.zip"))):
+        with zipfile.ZipFile(z) as zf:
+            for name in zf.namelist():
+                for art in json.loads(zf.read(name).decode("utf-8")):
+                    for s in _SPLIT.split(art.get("content") or ""):
+                        if len(s.split()) >= 6:
+                            out.append(s.strip())
+                if len(out) >= limit:
+                    return out
+    return out
+
+
+def rss() -> int:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def preload(idx: StoryIndex, n: int, sent_terms: list[list[str]], rng: random.Random,
+            batch: int = 2000) -> list[list[int]]:
+    """Insert n synthetic articles straight into storage; returns their sentence choices."""
+    st, chosen = idx.storage, []
+    for s in range(0, n, batch):
+        picks = [rng.sample(range(len(sent_terms)), 8) for _ in range(min(batch, n - s))]
+        chosen += picks
+        terms = [[t for i in p for t in sent_terms[i]] for p in picks]
+        f = featurize_terms(terms, idx.settings)
+        change = Change()
+        for j in range(len(picks)):
+            u0, u1 = f.unigrams.offsets[j], f.unigrams.offsets[j + 1]
+            b0, b1 = f.bigrams.offsets[j], f.bigrams.offsets[j + 1]
+            uni, bi = f.unigrams, f.bigrams
+            prof = Profile(TermVector(uni.ids[u0:u1].copy(), uni.weights[u0:u1].copy()),
+                           TermVector(bi.ids[b0:b1].copy(), bi.weights[b0:b1].copy()))
+            num = st.next_number("doc")
+            rec = Record(num, f"pre{num}", 1.7e9 + num, bool(f.short[j]), f.signatures[j].copy(),
+                         prof, None)
+            story = f"s-{st.next_number('story')}"
+            change.insert.append((rec, story, [] if rec.short else idx._keys(rec.signature)))
+        st.commit(change)
+    return chosen
+
+
+def measure(idx: StoryIndex, sentences: list[str], chosen: list[list[int]], adds: int,
+            rng: random.Random) -> dict[str, float]:
+    lat, joined = [], 0
+    for i in range(adds):
+        if i % 3 == 0:  # a rewrite of a preloaded article: drop one sentence, add another
+            p = list(rng.choice(chosen))
+            p[rng.randrange(8)] = rng.randrange(len(sentences))
+        else:
+            p = rng.sample(range(len(sentences)), 8)
+        text = " ".join(sentences[k] for k in p)
+        t0 = time.perf_counter()
+        a = idx.add(f"m{i}", text, published=1.7e9 + 10**7 + i)
+        lat.append(time.perf_counter() - t0)
+        joined += not a.new_story
+    ms = np.array(lat) * 1000
+    return {"p50": float(np.percentile(ms, 50)), "p99": float(np.percentile(ms, 99)),
+            "max": float(ms.max()), "joined": joined / adds}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", default="10000,100000")
+    ap.add_argument("--backends", default="memory,redis")
+    ap.add_argument("--adds", type=int, default=1000)
+    ap.add_argument("--corpus", default="/work/shared/eval/saudinewsnet")
+    ap.add_argument("--sentences", type=int, default=60_000)
+    args = ap.parse_args()
+    if not glob.glob(os.path.join(args.corpus, "*.zip")):
+        print(f"skipped: no SaudiNewsNet zips in {args.corpus}")
+        return
+    sentences = load_sentences(args.corpus, args.sentences)
+    sent_terms = [prepare(s, clean=False) for s in sentences]
+    print(f"{len(sentences)} sentences", file=sys.stderr)
+    rows = []
+    for backend in args.backends.split(","):
+        for n in [int(x) for x in args.sizes.split(",")]:
+            rng = random.Random(n)
+            srv = None
+            if backend == "redis":
+                from redis_server import RedisServer
+
+                srv = RedisServer().start()
+                idx = StoryIndex(storage=srv.url, window=None)
+                mem0 = idx.storage.r.info("memory")["used_memory"]
+            else:
+                idx = StoryIndex(window=None)
+                mem0 = rss()
+            t0 = time.perf_counter()
+            chosen = preload(idx, n, sent_terms, rng)
+            t_load = time.perf_counter() - t0
+            mem1 = (idx.storage.r.info("memory")["used_memory"] if srv else rss())
+            res = measure(idx, sentences, chosen, args.adds, rng)
+            row = {"backend": backend, "n": n, "bytes_per_doc": (mem1 - mem0) / n,
+                   "preload_s": t_load, **res}
+            if srv:
+                row["lock_ms_per_add"] = idx.storage.lock_wait_total / args.adds * 1000
+                idx.close()
+                srv.stop()
+            rows.append(row)
+            print(json.dumps(row), file=sys.stderr, flush=True)
+            del idx
+    print("| backend | indexed | add p50 ms | add p99 ms | max ms | joined a story "
+          "| memory/article | preload s |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for r in rows:
+        print(f"| {r['backend']} | {r['n']:,} | {r['p50']:.2f} | {r['p99']:.2f} | {r['max']:.1f} "
+              f"| {r['joined']:.0%} | {r['bytes_per_doc'] / 1024:.1f} KiB | {r['preload_s']:.0f} |")
+
+
+if __name__ == "__main__":
+    main()
