@@ -145,11 +145,12 @@ def strip_boilerplate(text: str) -> str:
         if not stripped:
             kept.append(line)
             continue
-        key = _key(stripped)
-        if _is_marker(key, _TRAILER) and seen >= 0.2 * total and seen > 0:
-            break
-        if _is_marker(key, _CHROME, max_len=60):
-            continue
+        if len(stripped) <= 2 * _MAX_MARKER_LINE:  # markers stand on short lines only
+            key = _key(stripped)
+            if _is_marker(key, _TRAILER) and seen >= 0.2 * total and seen > 0:
+                break
+            if _is_marker(key, _CHROME, max_len=60):
+                continue
         kept.append(line)
         seen += len(stripped)
     # drop trailing blank lines left by the cut

@@ -111,14 +111,33 @@ NORMALIZATION_TABLE: list[tuple[str, str]] = [
     ("any run of whitespace (incl. CR/LF, NBSP)", "one space; trimmed"),
 ]
 
-_SPACE_RE = re.compile(r"\s+")
+# str.translate with a dict table costs ~100 ns per character in CPython. Instead: one regex
+# pass deletes the marks (C speed), and str.replace runs only for the few mapped characters that
+# the text actually contains (a membership test is a fast C scan).
+_DELETE_RE = re.compile(
+    "[" + "".join(re.escape(chr(c)) for c, v in sorted(_TABLE.items()) if v is None) + "]+"
+)
+_REPLACE: tuple[tuple[str, str], ...] = tuple(
+    (chr(c), v) for c, v in sorted(_TABLE.items()) if v is not None
+)
+
+
+def _fold(text: str) -> str:
+    text = _DELETE_RE.sub("", text)
+    for src, dst in _REPLACE:
+        if src in text:
+            text = text.replace(src, dst)
+    return text
 
 
 def _once(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).casefold()
-    # casefold can produce combining sequences that NFKC composes; compose again before folding.
-    text = unicodedata.normalize("NFKC", text).translate(_TABLE)
-    return _SPACE_RE.sub(" ", text).strip()
+    # casefold can produce sequences that NFKC composes; compose again before folding.
+    if not unicodedata.is_normalized("NFKC", text):
+        text = unicodedata.normalize("NFKC", text)
+    # str.split() splits on exactly the characters str.isspace() accepts, as re's \s does,
+    # and is ~10x faster than a regex substitution with one match per word.
+    return " ".join(_fold(text).split())
 
 
 def normalize(text: str) -> str:
@@ -135,6 +154,8 @@ def normalize(text: str) -> str:
     # Deleting a mark can bring two characters together that NFKC composes (rare, but the
     # property test finds them); iterate to the fixed point so the function is idempotent.
     for _ in range(4):
+        if unicodedata.is_normalized("NFKC", out) and out == out.casefold():
+            break
         again = _once(out)
         if again == out:
             break

@@ -80,14 +80,22 @@ def words(normalized: str) -> list[str]:
     return _WORD_RE.findall(normalized)
 
 
+class _TermCache(dict[str, str]):
+    """word -> its content term ("" for a function word or a one-letter token); bounded."""
+
+    def __missing__(self, word: str) -> str:
+        term = "" if len(word) < 2 or word in STOPWORDS else stem(word)
+        if len(self) < 1_000_000:
+            self[word] = term
+        return term
+
+
+_TERMS = _TermCache()
+
+
 def content_terms(normalized: str) -> list[str]:
     """Words of ``normalized`` that carry content, stemmed, in text order.
 
     Function words (:data:`STOPWORDS`) and one-character tokens are dropped.
     """
-    out = []
-    for w in _WORD_RE.findall(normalized):
-        if len(w) < 2 or w in STOPWORDS:
-            continue
-        out.append(stem(w))
-    return out
+    return [t for t in map(_TERMS.__getitem__, _WORD_RE.findall(normalized)) if t]
