@@ -12,7 +12,7 @@ cleanly when absent):
 4. accuracy    MAE of estimated vs exact Jaccard of char 5-gram sets, dupdetect vs datasketch
 5. parallel    ``featurize_parallel`` speedup on this machine's cores
 6. profile     cProfile of ``cluster_texts`` on real articles, time per stage
-7. suggestions a proposed change to a module not owned here (normalize.py), measured
+7. suggestions a proposed change to a module not owned here (features.py), measured
 
 Peers' shingles: the Python set of character 5-grams of the normalized text (bytes for
 datasketch). Timings only; nothing here passes or fails.
@@ -402,49 +402,8 @@ def bench_profile(texts: list[str]) -> None:
 
 # ----------------------------------------------------------------------------- 7 suggestions
 def bench_suggestions(texts: list[str]) -> None:
-    """Prototype of a change proposed for normalize.py (not owned here): the str.translate of
-    normalize._once done as a numpy lookup table over code points. Output checked equal."""
-    import unicodedata
-
-    import dupdetect.normalize as nz
-
-    lut = np.arange(0x10000, dtype=np.uint32)
-    for k, v in nz._TABLE.items():
-        lut[k] = 0xFFFFFFFF if v is None else ord(v)
-
-    def translate_np(t: str) -> str:
-        c = np.frombuffer(t.encode("utf-32-le"), np.uint32)
-        m = c < 0x10000
-        out = np.where(m, lut[np.where(m, c, 0)], c)
-        return out[out != 0xFFFFFFFF].tobytes().decode("utf-32-le")
-
-    def once_np(text: str) -> str:
-        text = unicodedata.normalize("NFKC", text).casefold()
-        text = translate_np(unicodedata.normalize("NFKC", text))
-        return nz._SPACE_RE.sub(" ", text).strip()
-
-    def normalize_np(text: str) -> str:
-        out = once_np(text)
-        for _ in range(4):
-            again = once_np(out)
-            if again == out:
-                break
-            out = again
-        return out
-
-    def timed(f):
-        t = time.perf_counter()
-        r = [f(x) for x in texts]
-        return time.perf_counter() - t, r
-
-    t0, r0 = timed(nz.normalize)
-    t1, r1 = timed(normalize_np)
-    _print(f"\n## 7. Suggested change, measured ({len(texts)} raw articles)\n")
-    _print("| normalize variant | s | speedup | output identical |")
-    _print("|---|---:|---:|---|")
-    _print(f"| current (str.translate, fixed-point check) | {t0:.2f} | 1.00x | - |")
-    _print(f"| numpy lookup-table translate | {t1:.2f} | {t0 / t1:.2f}x | {r0 == r1} |")
-
+    """Prototype of a change proposed for features.py (not owned here), output checked equal."""
+    _print(f"\n## 7. Suggested change, measured ({len(texts)} raw articles)")
     # features.py: term vectors of a whole batch at once instead of a Counter per document
     from dupdetect.features import TermMatrix, _term_id, _term_ids, bigram_vector, prepare, term_vector
 
@@ -474,6 +433,7 @@ def bench_suggestions(texts: list[str]) -> None:
         bid = ((a * np.uint64(0x9E3779B1)) ^ (b + np.uint64(0x7F4A7C15))) & np.uint64(0xFFFFFFFF)
         return mat(doc, ids), mat(doc[p], bid)
 
+    batch_matrices(terms)  # fill the term-id cache first, so neither side pays for blake2b
     t = time.perf_counter()
     u0 = TermMatrix.from_vectors([term_vector(x) for x in terms])
     b0 = TermMatrix.from_vectors([bigram_vector(x) for x in terms])
