@@ -9,6 +9,7 @@ Public API::
     dupdetect.normalize(text)                       -> str
     dupdetect.strip_boilerplate(text)               -> str
     dupdetect.Settings                              (frozen, validated settings)
+    dupdetect.StoryIndex                            (incremental: add() -> story id, score)
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from .normalize import normalize
 from .pipeline import Cluster, Clustering, Member, Pair, cluster, cluster_texts
 from .settings import Settings
 from .similarity import Explanation, explain, similarity
+from .story import Assignment, Match, MergeEvent, StoryIndex, StoryMember
 
 __version__ = "0.1.0"
 
@@ -34,6 +36,11 @@ __all__ = [
     "Member",
     "Pair",
     "Explanation",
+    "StoryIndex",
+    "Assignment",
+    "Match",
+    "MergeEvent",
+    "StoryMember",
     "sample_dir",
     "__version__",
 ]

@@ -82,7 +82,6 @@ def average_linkage(
         adj[ia][ib] = adj[ia].get(ib, 0.0) + s
         adj[ib][ia] = adj[ib].get(ia, 0.0) + s
     heap: list[tuple[float, int, int, int, int]] = []
-    version = dict.fromkeys(clusters, 0)
 
     def push(x: int, y: int) -> None:
         if x > y:
@@ -95,7 +94,6 @@ def average_linkage(
         for y in adj[x]:
             if x < y:
                 push(x, y)
-    stamp: dict[tuple[int, int], tuple[int, int]] = {}
     next_id = len(clusters)
     while heap:
         neg, _, _, x, y = heapq.heappop(heap)
@@ -118,5 +116,4 @@ def average_linkage(
         for w, s in nz.items():
             adj[w][z] = s
             push(w, z)
-    del version, stamp
     return sorted(clusters.values(), key=lambda g: g[0])

@@ -6,8 +6,10 @@ keys is a bucket whose members become candidate pairs. It proposes exactly the p
 datasketch's ``MinHashLSH`` with the same ``(bands, rows)`` proposes (a test checks this on real
 text), without a Python object per band key, so it is fast and compact at millions of documents.
 
-The incremental :class:`dupdetect.StoryIndex` uses datasketch's ``MinHashLSH`` itself (and its
-storage backends) through :func:`make_lsh`.
+The incremental :class:`dupdetect.StoryIndex` keys its buckets with the same :func:`band_keys`,
+so it proposes the same candidates as the batch job (its storage is its own, in memory or Redis,
+see :mod:`dupdetect.storage`). :func:`make_lsh` gives a datasketch ``MinHashLSH`` with the same
+bands and rows for users who want datasketch's own storage.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import numpy as np
 
 from ._hash import fmix64
 
-__all__ = ["candidate_pairs", "estimated_jaccard_pairs", "make_lsh", "MAX_BUCKET"]
+__all__ = ["band_keys", "candidate_pairs", "estimated_jaccard_pairs", "make_lsh", "MAX_BUCKET"]
 
 #: Buckets larger than this (thousands of exact copies, or a degenerate text) are linked as a
 #: star around their first member plus a chain, instead of all k*(k-1)/2 pairs.
@@ -33,6 +35,11 @@ def _band_keys(signatures: np.ndarray, start: int, end: int) -> np.ndarray:
         key += band[:, c]
         key = fmix64(key)
     return key
+
+
+def band_keys(signatures: np.ndarray, start: int, end: int) -> np.ndarray:
+    """One 64-bit key per row for signature columns ``start:end`` (one LSH band)."""
+    return _band_keys(signatures, start, end)
 
 
 def _pairs_in_runs(order: np.ndarray, keys_sorted: np.ndarray) -> np.ndarray:

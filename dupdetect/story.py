@@ -51,7 +51,7 @@ from typing import Any
 import numpy as np
 
 from .features import Profile, TermMatrix, TermVector, featurize_terms, prepare
-from .index import _band_keys
+from .index import band_keys as _band_keys
 from .pipeline import DENSE_COMPONENT, PREFILTER_FRACTION
 from .settings import Settings
 from .storage import Change, MemoryStorage, Record, Storage, make_storage
