@@ -108,6 +108,12 @@ VARIANTS: list[Variant] = [
             prefixes=_BASE_PREFIXES + ("و", "ف", "ب", "ل"),
             suffixes=("تين", "ات", "ون", "ين", "ان", "ية", "يه", "ها", "هم", "ه")),
     Variant("stem-", "no suffix stripping", suffixes=()),
+    Variant("ngram4", "4-char shingles of the term stream: rewrites share more", {"ngram": 4}),
+    Variant("ngram4+ct0.1", "", {"ngram": 4, "candidate_threshold": 0.1}),
+    Variant("ct0.1+pf0.25", "", {"candidate_threshold": 0.1}, prefilter=0.25),
+    Variant("ct0.05+pf1", "", {"candidate_threshold": 0.05}, prefilter=1.0),
+    Variant("ct0.1+th0.33", "", {"candidate_threshold": 0.1, "threshold": 0.33}),
+    Variant("ct0.1+containment", "", {"candidate_threshold": 0.1}, containment=0.5),
 ]
 BY_NAME = {v.name: v for v in VARIANTS}
 
