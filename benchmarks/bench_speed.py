@@ -457,6 +457,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--sections",
                     default="throughput,accuracy,parallel,profile,suggestions,e2e,scaling")
     ap.add_argument("--scaling", default=None, help="comma-separated sizes")
+    ap.add_argument("--e2e-tools", default="dupdetect,dupdetect-2workers,rensa,datasketch",
+                    help="end-to-end runs, comma-separated")
     ap.add_argument("--job", nargs=2, metavar=("TOOL", "DIR"), help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
 
@@ -478,7 +480,10 @@ def main(argv: list[str] | None = None) -> None:
     import rensa  # noqa: F401
 
     sections = a.sections.split(",")
-    _print(f"# bench_speed {'--quick ' if a.quick else ''}{time.strftime('%Y-%m-%d %H:%M')}")
+    head = subprocess.run(["git", "-C", HERE, "log", "-1", "--format=%h %s"], capture_output=True,
+                          text=True).stdout.strip()[:80]
+    _print(f"# bench_speed {'--quick ' if a.quick else ''}{time.strftime('%Y-%m-%d %H:%M')}, "
+           f"at {head}")
     _print(f"python {platform.python_version()}, numpy {np.__version__}, datasketch "
            f"{datasketch.__version__}, {os.cpu_count()} CPUs, {platform.machine()}, "
            f"load average at start {os.getloadavg()[0]:.1f}")
@@ -500,7 +505,7 @@ def main(argv: list[str] | None = None) -> None:
         bench_suggestions(texts[: 1500 if q else 5000])
     if "e2e" in sections:
         e2e = texts[:3000] if q else texts
-        bench_e2e(e2e, ["dupdetect", "dupdetect-2workers", "rensa", "datasketch"])
+        bench_e2e(e2e, a.e2e_tools.split(","))
     if "scaling" in sections:
         sizes = a.scaling or ("2000,10000" if q else "10000,30000")
         bench_scaling(texts, [int(x) for x in sizes.split(",")])
