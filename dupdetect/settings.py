@@ -57,7 +57,7 @@ class Settings:
     """
 
     threshold: float = 0.35
-    candidate_threshold: float = 0.15
+    candidate_threshold: float = 0.1
     ngram: int = 5
     num_perm: int = 128
     seed: int = 1
