@@ -21,7 +21,9 @@ def test_builtin_sample_groups() -> None:
     assert frozenset({"a1", "a2", "a3"}) in groups  # wire copy, near copy and rewrite
     assert frozenset({"c1"}) in groups  # same minister and city, other event: apart
     assert frozenset({"b1", "b2"}) in groups  # diacritics, tatweel, Arabic-Indic digits
+    assert frozenset({"d1", "d2"}) in groups  # a rewrite pair (score ~0.35)
     assert frozenset({"e1"}) in groups
+    assert len(groups) == 5
     assert r.errors == []
     assert len(r.to_records()) == 9
 
