@@ -331,7 +331,6 @@ def _components(strong: DataFrame, F: Any, timings: dict[str, float],
     und = und.localCheckpoint()
     labels = und.groupBy(F.col("a").alias("node")).agg(
         F.least(F.col("a"), F.min("b")).alias("label"))
-    labels = labels.localCheckpoint()
     rounds = 0
     while True:
         rounds += 1
@@ -402,8 +401,8 @@ def cluster_dataframe(
     ids = docs.select("idx", "id", F.col("id").cast("string").alias("id_str")).cache()
     feats = docs.select("idx", "text").mapInPandas(
         lambda it: featurize_partition(it, s), _FEATURES_SCHEMA).cache()
-    counts["documents"] = feats.count()
-    counts["short"] = feats.where("short").count()
+    row = feats.agg(F.count("*"), F.sum(F.col("short").cast("long"))).first()
+    counts["documents"], counts["short"] = int(row[0]), int(row[1] or 0)
     t = _timed(timings, "featurize", t)
 
     # LSH banding as a shuffle: (band, key) buckets -> candidate pairs
@@ -423,9 +422,9 @@ def cluster_dataframe(
 
     scored = (cand.join(side("a"), "a").join(side("b"), "b")
               .mapInPandas(lambda it: verify_partition(it, s), _SCORED_SCHEMA).cache())
-    counts["prefiltered_pairs"] = scored.count()
-    strong = scored.where("strong").select("a", "b", "similarity").cache()
-    counts["verified_pairs"] = strong.count()
+    row = scored.agg(F.count("*"), F.sum(F.col("strong").cast("long"))).first()
+    counts["prefiltered_pairs"], counts["verified_pairs"] = int(row[0]), int(row[1] or 0)
+    strong = scored.where("strong").select("a", "b", "similarity")
     t = _timed(timings, "verify", t)
 
     labels = _components(strong, F, timings, counts).cache()
@@ -451,13 +450,15 @@ def cluster_dataframe(
     alone = (ids.join(labels.select(F.col("node").alias("idx")), "idx", "left_anti")
              .select("idx", "id_str").mapInPandas(singletons_partition, _SPLIT_SCHEMA))
     assigned = grouped.unionByName(alone).cache()
-    counts["clusters"] = assigned.select("first").distinct().count()
-    t = _timed(timings, "split", t)
-
     # cluster ids: 10 hex digits, longer for a (practically never seen) collision, as locally
-    clash = (assigned.groupBy("cluster").agg(F.countDistinct("first").alias("n"))
-             .where("n > 1").select("cluster"))
-    fixes = _resolve_clashes(assigned.join(clash, "cluster"), ids)
+    per_id = assigned.groupBy("cluster").agg(F.countDistinct("first").alias("n"))
+    row = per_id.agg(F.sum("n"), F.max("n")).first()
+    counts["clusters"] = int(row[0] or 0)
+    t = _timed(timings, "split", t)
+    fixes: list[tuple[int, str]] = []
+    if (row[1] or 0) > 1:
+        clash = per_id.where("n > 1").select("cluster")
+        fixes = _resolve_clashes(assigned.join(clash, "cluster"), ids)
     if fixes:
         fix_df = assigned.sparkSession.createDataFrame(fixes, "first long, fixed string")
         assigned = (assigned.join(fix_df, "first", "left")
@@ -583,12 +584,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     _require_spark()
     from pyspark.sql import SparkSession
 
+    existing = SparkSession.getActiveSession()
+    if existing is None and (a.master or "local").startswith("local"):
+        # local workers are fresh interpreters: let them import this very dupdetect
+        here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        path = os.environ.get("PYTHONPATH", "")
+        if here not in path.split(os.pathsep):
+            os.environ["PYTHONPATH"] = os.pathsep.join(x for x in (here, path) if x)
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     b = SparkSession.builder.appName("dupdetect")
-    if a.master:
+    if a.master:  # else spark-submit's --master, or pyspark's default local[*]
         b = b.master(a.master)
-    elif "spark.master" not in os.environ.get("SPARK_CONF", "") and not os.environ.get(
-            "SPARK_ENV_LOADED"):
-        b = b.master("local[*]")
     if a.shuffle_partitions:
         b = b.config("spark.sql.shuffle.partitions", str(a.shuffle_partitions))
     spark = b.getOrCreate()
@@ -601,7 +607,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(result.summary(), file=sys.stderr)
         print(json.dumps({"timings": result.timings, "counts": result.counts}), file=sys.stderr)
     finally:
-        spark.stop()
+        if existing is None:
+            spark.stop()
     return 0
 
 

@@ -1,0 +1,140 @@
+"""dupdetect.spark gives the same clusters, ids, scores and pairs as cluster_texts (local[2])."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import dupdetect
+from dupdetect import spark as dspark
+from dupdetect.index import MAX_BUCKET, _pairs_in_runs
+
+ROOT = Path(__file__).resolve().parents[1]
+STORIES = ROOT / "tests" / "fixtures" / "stories"
+SAMPLE = ROOT / "dupdetect" / "data" / "sample"
+SEEDS = ROOT.parent / "shared" / "seeds"
+SAUDI = ROOT.parent / "shared" / "eval" / "saudinewsnet" / "2015-07-21.zip"
+N_SAUDI = 2000
+
+
+# ----------------------------------------------------------------------------- no Spark needed
+def test_missing_pyspark_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "pyspark", None)
+    with pytest.raises(ImportError, match=r'pip install "dupdetect\[spark\]"'):
+        dspark._require_spark()
+
+
+def test_bucket_pairs_match_local_banding_including_huge_buckets() -> None:
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(0)
+    buckets = [rng.choice(10_000, size=k, replace=False) for k in (2, 3, 17, MAX_BUCKET,
+                                                                  MAX_BUCKET + 1, 1200)]
+    got = pd.concat(dspark.bucket_pairs_partition(iter([pd.DataFrame({"members": buckets})])))
+    got_codes = np.sort(got["a"].to_numpy() << 32 | got["b"].to_numpy())
+    want = []
+    for i, m in enumerate(buckets):  # one bucket = one run of equal keys
+        want.append(_pairs_in_runs(m.astype(np.int64), np.full(m.size, i, np.uint64)))
+    assert np.array_equal(got_codes, np.sort(np.concatenate(want)))
+
+
+# ----------------------------------------------------------------------------- Spark, local[2]
+@pytest.fixture(scope="module")
+def spark():
+    pytest.importorskip("pyspark")
+    pytest.importorskip("pyarrow")
+    from pyspark.sql import SparkSession
+
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    path = os.environ.get("PYTHONPATH", "")
+    if str(ROOT) not in path.split(os.pathsep):  # workers import dupdetect from this checkout
+        os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), path) if p)
+    session = (SparkSession.builder.master("local[2]").appName("dupdetect-tests")
+               .config("spark.sql.shuffle.partitions", "4")
+               .config("spark.default.parallelism", "2")
+               .config("spark.ui.enabled", "false")
+               .config("spark.driver.memory", "2g")
+               .getOrCreate())
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()
+
+
+def _compare(spark, texts: dict[str, str], **options) -> dspark.SparkClustering:
+    """Run both pipelines on ``texts`` (same order) and assert equal results."""
+    local = dupdetect.cluster_texts(texts, **options)
+    df = spark.createDataFrame(list(texts.items()), "id string, text string")
+    result = dspark.cluster_dataframe(df, **options)
+    got = {r["id"]: (r["cluster"], r["score"]) for r in result.assignments.collect()}
+    want = {r["id"]: (r["cluster"], r["score"]) for r in local.to_records()}
+    assert got.keys() == want.keys()
+    wrong_cluster = [k for k in want if got[k][0] != want[k][0]]
+    assert not wrong_cluster, wrong_cluster[:10]
+    worst = max((abs(got[k][1] - want[k][1]) for k in want), default=0.0)
+    assert worst < 1e-6
+    got_pairs = {(r["a"], r["b"]): r["similarity"] for r in result.pairs.collect()}
+    want_pairs = {(p.a, p.b): p.similarity for p in local.pairs}
+    assert got_pairs.keys() == want_pairs.keys()
+    assert all(abs(got_pairs[k] - want_pairs[k]) < 1e-6 for k in want_pairs)
+    assert result.counts["clusters"] == len(local.clusters)
+    return result
+
+
+@pytest.mark.spark
+def test_fixtures_seeds_and_huge_bucket_equal_local(spark) -> None:
+    # One Spark run (each run costs ~10-30 s of fixed overhead in local mode) covering:
+    # the fixture stories and the built-in sample (known clusters, short texts), the seeds when
+    # present, and > MAX_BUCKET exact copies: star + chain candidates, a component above
+    # DENSE_COMPONENT (edges-only average linkage) and all-tied scores (ties by input order).
+    paths = sorted(STORIES.glob("*.txt")) + sorted(SAMPLE.glob("*.txt"))
+    if SEEDS.is_dir():
+        paths += sorted(SEEDS.glob("*.txt"))
+    texts = {p.stem: p.read_text(encoding="utf-8") for p in paths}
+    story = (STORIES / "f1_wataniya_floods.txt").read_text(encoding="utf-8")
+    texts.update({f"copy{i:04d}": story for i in range(MAX_BUCKET + 20)})
+    result = _compare(spark, texts)
+    assert result.counts["verified_pairs"] > MAX_BUCKET
+    assert result.counts["id_clashes"] == 0
+
+
+@pytest.mark.spark
+def test_saudinewsnet_equal_local(spark) -> None:
+    if not SAUDI.is_file():
+        pytest.skip(f"{SAUDI} is absent")
+    with zipfile.ZipFile(SAUDI) as z:
+        name = next(n for n in sorted(z.namelist()) if n.endswith(".json"))
+        records = json.loads(z.read(name).decode("utf-8"))
+    texts: dict[str, str] = {}
+    for rec in records:
+        texts.setdefault(rec["url"], f"{rec.get('title') or ''}\n{rec.get('content') or ''}")
+        if len(texts) >= N_SAUDI:
+            break
+    result = _compare(spark, texts)
+    assert result.counts["documents"] == len(texts)
+    assert result.counts["verified_pairs"] > 0
+
+
+@pytest.mark.spark
+def test_main_reads_a_folder_like_cluster_and_writes_parquet(spark, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert dspark.main([str(STORIES), str(out)]) == 0  # reuses the running session
+    rows = spark.read.parquet(str(out / "assignments")).collect()
+    local = dupdetect.cluster(str(STORIES))
+    want = {r["id"]: (r["cluster"], r["score"]) for r in local.to_records()}
+    got = {r["id"]: (r["cluster"], r["score"]) for r in rows}
+    assert got.keys() == want.keys()
+    assert all(got[k][0] == want[k][0] and abs(got[k][1] - want[k][1]) < 1e-6 for k in want)
+    meta = json.loads(spark.read.text(str(out / "_dupdetect.json")).first()["value"])
+    assert meta["fingerprint"] == dupdetect.Settings().fingerprint
+
+
+@pytest.mark.spark
+def test_bad_column_names_say_which(spark) -> None:
+    df = spark.createDataFrame([("a", "b")], "id string, body string")
+    with pytest.raises(ValueError, match="text_col='text' is not a column"):
+        dspark.cluster_dataframe(df)
