@@ -1,0 +1,113 @@
+"""dupdetect.spark (local[N]) next to the local pipeline on SaudiNewsNet, in one run.
+
+    /work/venv/bin/python benchmarks/bench_spark.py [--master local[2]] [--limit N] [--json OUT]
+
+Reads every zip in $SAUDINEWSNET (default /work/shared/eval/saudinewsnet; nothing of it is
+stored here), text = title + "\\n" + content, id = url (first occurrence kept). Times
+``dupdetect.cluster_texts`` and ``dupdetect.spark.cluster_dataframe`` on the same mapping, checks
+that they agree (clusters, ids, scores within 1e-6), and reports the driver's stage timers and
+how the documents divide across partitions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import json
+import os
+import sys
+import time
+import zipfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+import dupdetect  # noqa: E402
+from dupdetect import spark as dspark  # noqa: E402
+
+DATA = os.environ.get("SAUDINEWSNET", "/work/shared/eval/saudinewsnet")
+
+
+def load(limit: int | None) -> tuple[dict[str, str], int]:
+    texts: dict[str, str] = {}
+    seen = 0
+    for path in sorted(glob.glob(os.path.join(DATA, "*.zip"))):
+        with zipfile.ZipFile(path) as z:
+            for name in sorted(n for n in z.namelist() if n.endswith(".json")):
+                for rec in json.loads(z.read(name).decode("utf-8")):
+                    seen += 1
+                    text = f"{rec.get('title') or ''}\n{rec.get('content') or ''}"
+                    texts.setdefault(rec["url"], text)
+                    if limit and len(texts) >= limit:
+                        return texts, seen
+    return texts, seen
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--master", default="local[2]")
+    ap.add_argument("--limit", type=int, default=None)
+    ap.add_argument("--partitions", type=int, default=None)
+    ap.add_argument("--shuffle-partitions", type=int, default=8)
+    ap.add_argument("--json", default=None)
+    a = ap.parse_args()
+
+    texts, seen = load(a.limit)
+    print(f"{seen} records, {len(texts)} unique urls", flush=True)
+
+    t = time.perf_counter()
+    local = dupdetect.cluster_texts(texts)
+    local_s = time.perf_counter() - t
+    print(f"local: {local_s:.1f}s  {local.summary()}", flush=True)
+
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        x for x in (ROOT, os.environ.get("PYTHONPATH", "")) if x)
+    from pyspark.sql import SparkSession
+    from pyspark.sql import functions as F
+
+    t = time.perf_counter()
+    spark = (SparkSession.builder.master(a.master).appName("bench_spark")
+             .config("spark.sql.shuffle.partitions", str(a.shuffle_partitions))
+             .config("spark.ui.enabled", "false").config("spark.driver.memory", "4g")
+             .getOrCreate())
+    spark.sparkContext.setLogLevel("ERROR")
+    df = spark.createDataFrame(list(texts.items()), "id string, text string")
+    if a.partitions:
+        df = df.repartition(a.partitions)  # before numbering: order then follows partitions
+    per_part = sorted(r["n"] for r in df.groupBy(F.spark_partition_id().alias("p"))
+                      .agg(F.count("*").alias("n")).collect())
+    startup_s = time.perf_counter() - t
+    print(f"spark session + input: {startup_s:.1f}s; records/partition {per_part}", flush=True)
+
+    t = time.perf_counter()
+    res = dspark.cluster_dataframe(df)
+    got = {r["id"]: (r["cluster"], r["score"]) for r in res.assignments.collect()}
+    spark_s = time.perf_counter() - t
+    print(f"spark: {spark_s:.1f}s {res.timings} {res.counts}", flush=True)
+
+    want = {r["id"]: (r["cluster"], r["score"]) for r in local.to_records()}
+    same_clusters = sum(got[k][0] == want[k][0] for k in want)
+    worst = max(abs(got[k][1] - want[k][1]) for k in want)
+    pairs_equal = ({(r["a"], r["b"]) for r in res.pairs.collect()}
+                   == {(p.a, p.b) for p in local.pairs})
+    spark.stop()
+
+    out = {
+        "master": a.master, "records": seen, "documents": len(texts),
+        "local_s": round(local_s, 2), "spark_s": round(spark_s, 2),
+        "spark_startup_s": round(startup_s, 2), "ratio": round(spark_s / local_s, 2),
+        "records_per_partition": per_part, "stage_s": res.timings, "counts": res.counts,
+        "equal_cluster_ids": f"{same_clusters}/{len(want)}", "max_score_diff": worst,
+        "pairs_equal": pairs_equal, "local_clusters": len(local.clusters),
+        "local_groups": len(local.groups), "cpus": os.cpu_count(),
+        "load_avg_at_end": os.getloadavg(),
+    }
+    print(json.dumps(out, indent=1))
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump(out, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
