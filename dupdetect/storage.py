@@ -24,6 +24,8 @@ Redis layout (``{ns}`` is the namespace)::
     {ns}:n:doc, {ns}:n:story  counters (INCR)
     {ns}:b:{band}:{key}     set of document numbers in one LSH bucket
     {ns}:rec                hash number -> packed immutable record (see pack_record)
+    {ns}:sig                hash number -> '<f8' published + '<u4' signature (the prefilter's
+                            input, fetched for every LSH proposal without the term vectors)
     {ns}:sto                hash number -> story id
     {ns}:ids                hash json(doc id) -> number
     {ns}:s:{story}          set of member numbers
@@ -47,9 +49,11 @@ import threading
 import time
 import uuid
 from abc import ABC, abstractmethod
+from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -165,6 +169,23 @@ class Storage(ABC):
     def bucket_members(self, keys: Sequence[int]) -> set[int]:
         """Union of the numbers in bucket ``keys[band]`` of each band."""
 
+    def candidates(self, keys: Sequence[int],
+                   cutoff: float | None) -> tuple[np.ndarray, np.ndarray]:
+        """LSH proposals for band ``keys``: their numbers (int64, unique, sorted) and signatures
+        (one uint32 row each), only documents published at or after ``cutoff`` (when given).
+
+        The hot path of every ``add``: backends override it to answer from arrays (memory) or in
+        one round trip (Redis), without building a :class:`Record` per proposal. This default
+        goes through :meth:`bucket_members` and :meth:`records`.
+        """
+        rows = [r for r in self.records(sorted(self.bucket_members(keys))) if r is not None]
+        if cutoff is not None:
+            rows = [r for r in rows if r[0].published >= cutoff]
+        if not rows:
+            return np.zeros(0, np.int64), np.zeros((0, 0), np.uint32)
+        return (np.array([r.num for r, _ in rows], dtype=np.int64),
+                np.stack([r.signature for r, _ in rows]))
+
     @abstractmethod
     def records(self, nums: Sequence[int]) -> list[tuple[Record, str] | None]:
         """(record, story id) for each number, None where absent."""
@@ -213,7 +234,19 @@ def _story_number(story_id: str) -> int:
 
 
 class MemoryStorage(Storage):
-    """In-process storage: dicts per LSH band, records as Python objects. Thread-safe."""
+    """In-process storage. Thread-safe.
+
+    Layout for the per-``add`` hot path: every indexed (non-short) document has a *slot*; the
+    signatures are rows of one growable ``(slots, num_perm)`` uint32 matrix, with the published
+    times (float64) and document numbers (int64) in arrays beside it. LSH buckets (one dict per
+    band, band key -> slot or list of slots) hold slots, so :meth:`candidates` gathers the
+    bucket members, dedups them and filters them by time and signature with numpy, without
+    touching a Python object per proposal. A deleted document is taken out of its buckets at
+    once and its slot goes on a free list for the next insert, so memory stays bounded by the
+    largest number of live documents (the matrix grows by doubling and never shrinks).
+    Records (term vectors, id, meta) stay Python objects, fetched only for the few proposals
+    that pass the prefilter.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.RLock()
@@ -226,6 +259,13 @@ class MemoryStorage(Storage):
         self._times: list[tuple[float, int]] = []  # heap; lazily skips deleted numbers
         self._wm: float | None = None
         self._events: list[dict[str, Any]] = []
+        # slot arrays (see the class docstring); allocated on the first indexed insert
+        self._slot: dict[int, int] = {}  # number -> slot
+        self._free: list[int] = []
+        self._used = 0  # slots ever handed out (high-water mark)
+        self._sigs = np.zeros((0, 0), np.uint32)
+        self._pub = np.zeros(0, np.float64)
+        self._num = np.zeros(0, np.int64)
 
     def lock(self) -> AbstractContextManager[None]:
         return self._lock  # type: ignore[return-value]
@@ -239,17 +279,67 @@ class MemoryStorage(Storage):
     def number_of(self, doc_id: str | int) -> int | None:
         return self._ids.get(doc_id)
 
-    def bucket_members(self, keys: Sequence[int]) -> set[int]:
-        out: set[int] = set()
+    def _gather(self, keys: Sequence[int]) -> np.ndarray:
+        """Slots in the buckets of ``keys`` (unique, sorted)."""
+        singles: list[int] = []
+        lists: list[list[int]] = []
         for band, key in zip(self._bands, keys):
             hit = band.get(key)
             if hit is None:
                 continue
-            if isinstance(hit, int):
-                out.add(hit)
+            if type(hit) is int:
+                singles.append(hit)
             else:
-                out.update(hit)
-        return out
+                lists.append(hit)  # type: ignore[arg-type]
+        if lists:
+            singles.extend(chain.from_iterable(lists))
+        return np.unique(np.array(singles, dtype=np.int64))
+
+    def bucket_members(self, keys: Sequence[int]) -> set[int]:
+        return set(self._num[self._gather(keys)].tolist())
+
+    def candidates(self, keys: Sequence[int],
+                   cutoff: float | None) -> tuple[np.ndarray, np.ndarray]:
+        slots = self._gather(keys)
+        if cutoff is not None and slots.size:
+            slots = slots[self._pub[slots] >= cutoff]
+        nums = self._num[slots]
+        order = np.argsort(nums, kind="stable")  # slots are reused: numbers in number order
+        return nums[order], self._sigs[slots[order]]
+
+    def _new_slot(self, rec: Record) -> int:
+        if self._free:
+            slot = self._free.pop()
+        else:
+            slot = self._used
+            self._used += 1
+            if slot >= len(self._pub):
+                cap = max(1024, 2 * len(self._pub))
+                k = rec.signature.size
+                sigs = np.zeros((cap, k), np.uint32)
+                if slot:
+                    sigs[:slot] = self._sigs[:slot]
+                pub = np.full(cap, -np.inf, np.float64)
+                pub[:slot] = self._pub[:slot]
+                num = np.full(cap, -1, np.int64)
+                num[:slot] = self._num[:slot]
+                self._sigs, self._pub, self._num = sigs, pub, num
+        if rec.signature.size != self._sigs.shape[1]:
+            raise ValueError(f"signature of {rec.signature.size} values in an index of "
+                             f"{self._sigs.shape[1]}; all documents need the same num_perm")
+        self._sigs[slot] = rec.signature
+        self._pub[slot] = rec.published
+        self._num[slot] = rec.num
+        self._slot[rec.num] = slot
+        return slot
+
+    def _free_slot(self, num: int) -> int | None:
+        slot = self._slot.pop(num, None)
+        if slot is not None:
+            self._pub[slot] = -np.inf
+            self._num[slot] = -1
+            self._free.append(slot)
+        return slot
 
     def records(self, nums: Sequence[int]) -> list[tuple[Record, str] | None]:
         recs, sto = self._recs, self._story_of
@@ -280,25 +370,25 @@ class MemoryStorage(Storage):
     def events(self) -> list[dict[str, Any]]:
         return list(self._events)
 
-    def _index(self, num: int, keys: Sequence[int]) -> None:
+    def _index(self, slot: int, keys: Sequence[int]) -> None:
         while len(self._bands) < len(keys):
             self._bands.append({})
         for band, key in zip(self._bands, keys):
             hit = band.get(key)
             if hit is None:
-                band[key] = num
-            elif isinstance(hit, int):
-                band[key] = [hit, num]
+                band[key] = slot
+            elif type(hit) is int:
+                band[key] = [hit, slot]
             else:
-                hit.append(num)
+                hit.append(slot)  # type: ignore[union-attr]
 
-    def _unindex(self, num: int, keys: Sequence[int]) -> None:
+    def _unindex(self, slot: int, keys: Sequence[int]) -> None:
         for band, key in zip(self._bands, keys):
             hit = band.get(key)
-            if hit == num:
+            if hit == slot:
                 del band[key]
-            elif isinstance(hit, list) and num in hit:
-                hit.remove(num)
+            elif isinstance(hit, list) and slot in hit:
+                hit.remove(slot)
                 if len(hit) == 1:
                     band[key] = hit[0]
 
@@ -310,7 +400,7 @@ class MemoryStorage(Storage):
                 self._ids[rec.doc_id] = rec.num
                 bisect.insort(self._stories.setdefault(story, []), rec.num)
                 if keys:
-                    self._index(rec.num, keys)
+                    self._index(self._new_slot(rec), keys)
                 heapq.heappush(self._times, (rec.published, rec.num))
             for nums, retired, survivor in change.moves:
                 dst = self._stories.setdefault(survivor, [])
@@ -329,8 +419,9 @@ class MemoryStorage(Storage):
                     members.remove(rec.num)
                 if not members:
                     self._stories.pop(story, None)
-                if keys:
-                    self._unindex(rec.num, keys)
+                slot = self._free_slot(rec.num)
+                if keys and slot is not None:
+                    self._unindex(slot, keys)
             self._events.extend(change.events)
             if len(self._events) > EVENTS_KEPT:
                 del self._events[: len(self._events) - EVENTS_KEPT]
@@ -351,6 +442,24 @@ if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) 
 return 0
 """
 
+# KEYS[1] = the sig hash, KEYS[2..] = the bucket sets: the union of the buckets and the packed
+# signature of each member, in one round trip (HMGET in chunks: Lua's unpack() stack limit)
+_CANDIDATES = """
+local nums = redis.call('SUNION', unpack(KEYS, 2))
+local sigs = {}
+for i = 1, #nums, 4000 do
+  local part = redis.call('HMGET', KEYS[1], unpack(nums, i, math.min(i + 3999, #nums)))
+  for j = 1, #part do sigs[#sigs + 1] = part[j] end
+end
+return {nums, sigs}
+"""
+
+_PUB = struct.Struct("<d")
+
+
+def _pack_sig(rec: Record) -> bytes:
+    return _PUB.pack(rec.published) + rec.signature.astype("<u4").tobytes()
+
 
 def _jid(doc_id: str | int) -> str:
     return json.dumps(doc_id, ensure_ascii=False)
@@ -360,11 +469,13 @@ class RedisStorage(Storage):
     """Storage in a Redis server, shared by every process that uses the same URL and namespace.
 
     ``lock_timeout``: seconds after which a lock held by a crashed writer expires;
-    ``lock_wait``: seconds to wait for the lock before ``TimeoutError``.
+    ``lock_wait``: seconds to wait for the lock before ``TimeoutError``; ``cache_size``:
+    records kept in this process (LRU) so that scoring does not fetch and unpack them again.
     """
 
     def __init__(self, url: str, namespace: str = "dupdetect", *, lock_timeout: float = 30.0,
-                 lock_wait: float = 60.0, client: Any = None) -> None:
+                 lock_wait: float = 60.0, cache_size: int = 20_000,
+                 client: Any = None) -> None:
         try:
             import redis
         except ImportError as e:
@@ -380,7 +491,12 @@ class RedisStorage(Storage):
         self._lock_px = int(lock_timeout * 1000)
         self._lock_wait = lock_wait
         self._release = self.r.register_script(_RELEASE)
+        self._candidates = self.r.register_script(_CANDIDATES)
         self._local = threading.local()
+        # number -> Record: numbers are never reused and records never change, so a cached
+        # record is never stale (its story is always read from the server)
+        self._cache: OrderedDict[int, Record] = OrderedDict()
+        self.cache_size = cache_size
         #: seconds spent waiting for and holding the lock (for the benchmark)
         self.lock_wait_total = 0.0
 
@@ -433,15 +549,61 @@ class RedisStorage(Storage):
         names = [self._k("b", band, f"{key:x}") for band, key in enumerate(keys)]
         return {int(x) for x in self.r.sunion(names)}
 
+    def candidates(self, keys: Sequence[int],
+                   cutoff: float | None) -> tuple[np.ndarray, np.ndarray]:
+        empty = np.zeros(0, np.int64), np.zeros((0, 0), np.uint32)
+        if not keys:
+            return empty
+        names = [self._k("b", band, f"{key:x}") for band, key in enumerate(keys)]
+        raw_nums, blobs = self._candidates(keys=[self._k("sig"), *names])
+        if not raw_nums:
+            return empty
+        nums = np.array([int(x) for x in raw_nums], dtype=np.int64)
+        lost = [i for i, b in enumerate(blobs) if b is None]
+        if lost:  # indexed before the sig hash existed, or deleted meanwhile: use the record
+            rows = self.records(nums[lost].tolist())
+            blobs = list(blobs)
+            for i, row in zip(lost, rows):
+                blobs[i] = None if row is None else _pack_sig(row[0])
+            nums = np.array([n for n, b in zip(nums.tolist(), blobs) if b is not None], np.int64)
+            blobs = [b for b in blobs if b is not None]
+            if not blobs:
+                return empty
+        width = len(blobs[0])
+        buf = np.frombuffer(b"".join(blobs), dtype=np.uint8).reshape(len(blobs), width)
+        pub = buf[:, :8].copy().view("<f8").ravel()
+        sigs = buf[:, 8:].copy().view("<u4").astype(np.uint32)
+        order = np.argsort(nums, kind="stable")
+        if cutoff is not None:
+            order = order[pub[order] >= cutoff]
+        return nums[order], sigs[order]
+
     def records(self, nums: Sequence[int]) -> list[tuple[Record, str] | None]:
         if not nums:
             return []
+        cache = self._cache
+        need = [n for n in nums if n not in cache]
         p = self.r.pipeline(transaction=False)
-        p.hmget(self._k("rec"), list(nums))
         p.hmget(self._k("sto"), list(nums))
-        blobs, stories = p.execute()
-        return [None if b is None or s is None else (unpack_record(b), s.decode())
-                for b, s in zip(blobs, stories)]
+        if need:
+            p.hmget(self._k("rec"), need)
+        got = p.execute()
+        stories = got[0]
+        if need:
+            for n, b in zip(need, got[1]):
+                if b is not None:
+                    cache[n] = unpack_record(b)
+            while len(cache) > self.cache_size:
+                cache.popitem(last=False)
+        out: list[tuple[Record, str] | None] = []
+        for n, st in zip(nums, stories):
+            rec = cache.get(n)
+            if rec is None or st is None:
+                out.append(None)
+            else:
+                cache.move_to_end(n)
+                out.append((rec, st.decode()))
+        return out
 
     def members(self, story_ids: Sequence[str]) -> dict[str, list[int]]:
         p = self.r.pipeline(transaction=False)
@@ -470,6 +632,8 @@ class RedisStorage(Storage):
         p = self.r.pipeline(transaction=True)
         for rec, story, keys in change.insert:
             p.hset(self._k("rec"), rec.num, pack_record(rec))
+            if keys:
+                p.hset(self._k("sig"), rec.num, _pack_sig(rec))
             p.hset(self._k("sto"), rec.num, story)
             p.hset(self._k("ids"), _jid(rec.doc_id), rec.num)
             p.sadd(self._k("s", story), rec.num)
@@ -485,6 +649,7 @@ class RedisStorage(Storage):
             p.zrem(self._k("stories"), retired)
         for rec, story, keys in change.delete:
             p.hdel(self._k("rec"), rec.num)
+            p.hdel(self._k("sig"), rec.num)
             p.hdel(self._k("sto"), rec.num)
             p.hdel(self._k("ids"), _jid(rec.doc_id))
             p.srem(self._k("s", story), rec.num)

@@ -64,7 +64,7 @@ _MAGIC = b"DDSTORY\x00"
 #: Merges whose two stories need more than this many pair scores are not attempted.
 MAX_MERGE_PAIRS = 40_000
 _OWN_OPTIONS = {"max_matches", "evict_batch"}
-_REDIS_OPTIONS = {"lock_timeout", "lock_wait"}
+_REDIS_OPTIONS = {"lock_timeout", "lock_wait", "cache_size"}
 
 
 @dataclass(frozen=True)
@@ -136,10 +136,37 @@ def _sims(profiles: list[Profile], pairs: np.ndarray) -> np.ndarray:
     return (0.5 * (uni.cosines(pairs) + bi.cosines(pairs))).astype(np.float64)
 
 
+def _cosines_to(q: TermVector, others: list[TermVector]) -> np.ndarray:
+    """Cosine of ``q`` with each of ``others``, float32 in [0, 1].
+
+    The arithmetic of :meth:`TermMatrix.cosines` for the pairs ``(q, other)`` (float32
+    products of matching weights summed in the other's term order, float32, clipped), so the
+    values are bit-identical to the batch job's, without its per-pair sort keys: one
+    ``searchsorted`` of all the others' term ids into ``q``'s sorted ids.
+    """
+    k = len(others)
+    out = np.zeros(k, dtype=np.float32)
+    if k == 0 or q.ids.size == 0:
+        return out
+    lens = np.fromiter((v.ids.size for v in others), dtype=np.int64, count=k)
+    ids = np.concatenate([v.ids for v in others])
+    w = np.concatenate([v.weights for v in others])
+    row = np.repeat(np.arange(k, dtype=np.int64), lens)
+    pos = np.minimum(np.searchsorted(q.ids, ids), q.ids.size - 1)
+    hit = q.ids[pos] == ids
+    prod = q.weights[pos[hit]] * w[hit]
+    out[:] = np.bincount(row[hit], weights=prod, minlength=k)
+    np.clip(out, 0.0, 1.0, out=out)
+    return out
+
+
 def _sims_to(profile: Profile, others: list[Profile]) -> np.ndarray:
-    n = len(others)
-    pairs = np.stack([np.zeros(n, np.int64), np.arange(1, n + 1, dtype=np.int64)], axis=1)
-    return _sims([profile, *others], pairs)
+    """Verification scores of ``profile`` with each of ``others`` (equal to :func:`_sims`)."""
+    if not others:
+        return np.zeros(0, dtype=np.float64)
+    uni = _cosines_to(profile.unigrams, [p.unigrams for p in others])
+    bi = _cosines_to(profile.bigrams, [p.bigrams for p in others])
+    return (0.5 * (uni + bi)).astype(np.float64)
 
 
 def _epoch(published: Any) -> float:
@@ -182,9 +209,10 @@ class StoryIndex:
     are compared, exactly as for :func:`dupdetect.cluster_texts`. ``window``: a ``timedelta``,
     seconds, or None (keep everything). ``storage``: ``"memory"``, a ``redis://`` /
     ``rediss://`` URL (several processes share the index; options ``lock_timeout`` and
-    ``lock_wait`` in seconds) or a :class:`dupdetect.storage.Storage`. ``namespace`` separates
-    indexes in one Redis database. ``on_merge`` is called with each :class:`MergeEvent` this
-    process causes. Other options: ``max_matches`` (10), ``evict_batch`` (64 per add).
+    ``lock_wait`` in seconds, ``cache_size`` records cached per process) or a
+    :class:`dupdetect.storage.Storage`. ``namespace`` separates indexes in one Redis database.
+    ``on_merge`` is called with each :class:`MergeEvent` this process causes. Other options:
+    ``max_matches`` (10), ``evict_batch`` (64 per add).
     """
 
     def __init__(
@@ -240,15 +268,17 @@ class StoryIndex:
     # -- candidates and scores ----------------------------------------------------------------
     def _candidates(self, sig: np.ndarray, profile: Profile,
                     cutoff: float | None) -> list[tuple[Record, str, float]]:
-        nums = sorted(self.storage.bucket_members(self._keys(sig)))
-        rows = [r for r in self.storage.records(nums) if r is not None]
-        if cutoff is not None:
-            rows = [r for r in rows if r[0].published >= cutoff]
+        # numbers + signature rows of every proposal in one call, prefiltered in numpy; only the
+        # survivors (typically a few dozen) become Python records and get scored
+        nums, sigs = self.storage.candidates(self._keys(sig), cutoff)
+        if nums.size == 0:
+            return []
+        est = (sigs == sig).mean(axis=1)
+        floor = PREFILTER_FRACTION * self.settings.candidate_threshold
+        keep = nums[est >= floor].tolist()
+        rows = [r for r in self.storage.records(keep) if r is not None]
         if not rows:
             return []
-        est = (np.stack([r[0].signature for r in rows]) == sig).mean(axis=1)
-        floor = PREFILTER_FRACTION * self.settings.candidate_threshold
-        rows = [r for r, e in zip(rows, est.tolist()) if e >= floor]
         sims = _sims_to(profile, [r[0].profile for r in rows])
         out = [(rec, story, float(s)) for (rec, story), s in zip(rows, sims.tolist())]
         out.sort(key=lambda t: (-t[2], t[0].num))
@@ -318,8 +348,7 @@ class StoryIndex:
         prof_of: dict[int, Profile] = {r.num: r.profile for r, _, _ in cands}
         stories = sorted({s for _, s, _ in cands}, key=_story_no)
         members = st.members(stories) if stories else {}
-        missing = sorted({n for s in stories for n in members[s]
-                          if n not in sim_of and len(members[s]) <= DENSE_COMPONENT})
+        missing = sorted(self._worth_scoring(stories, members, sim_of))
         if missing:
             rows = [r for r in st.records(missing) if r is not None]
             sims = _sims_to(rec.profile, [r[0].profile for r in rows])
@@ -364,6 +393,31 @@ class StoryIndex:
             change.events.append(ev.to_dict())
             cur, cur_nums = survivor, sorted([*cur_nums, *o_nums])
         return cur, score, False, events, change
+
+    def _worth_scoring(self, stories: list[str], members: dict[str, list[int]],
+                       sim_of: dict[int, float]) -> set[int]:
+        """Members not yet scored whose scores can change which stories reach the threshold.
+
+        A story of more than ``DENSE_COMPONENT`` members counts unscored members as 0 (the
+        batch rule), so none are needed. Otherwise the story's mean is at most
+        ``(sum of known scores + number unscored * 1.0) / size`` (a score is at most 1); when
+        that bound is below ``threshold`` the story cannot be joined or merged whatever the
+        unscored members score, so they are not fetched or scored. The decision is the same as
+        scoring everyone: the computed mean (unscored as 0) is below threshold too.
+        """
+        thr = self.settings.threshold - 1e-9  # margin: never skip a story on rounding
+        out: set[int] = set()
+        for s in stories:
+            m = members[s]
+            if not m or len(m) > DENSE_COMPONENT:
+                continue
+            unknown = [n for n in m if n not in sim_of]
+            if not unknown:
+                continue
+            known = sum(sim_of[n] for n in m if n in sim_of)
+            if (known + len(unknown)) / len(m) >= thr:
+                out.update(unknown)
+        return out
 
     def query(self, text: str) -> list[Match]:
         """The closest indexed documents to ``text`` (verified scores, best first); no insert."""
