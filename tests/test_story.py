@@ -226,6 +226,44 @@ def test_incremental_matches_batch_on_fixture_stories():
     assert inc == batch, f"pairwise F1 {f1:.3f}"
 
 
+def test_fast_candidates_equal_the_plain_path_and_slots_are_reused(make_index):
+    """``Storage.candidates`` (arrays / one Redis call) gives exactly what the generic path
+    (bucket_members + records) gives, through evictions; freed memory slots are reused."""
+    from dupdetect.storage import Storage
+
+    idx = make_index(window=timedelta(hours=2), evict_batch=1000)
+    st = idx.storage
+    for i in range(60):
+        g, k = i % 6, i // 6
+        idx.add(f"d{i}", group_text(g, k), published=T0 + timedelta(minutes=10 * i))
+        keys = idx._keys(idx._featurize(group_text(g, 0))[0])
+        for cutoff in (None, (T0 + timedelta(minutes=10 * i - 30)).timestamp()):
+            nums, sigs = st.candidates(keys, cutoff)
+            ref_nums, ref_sigs = Storage.candidates(st, keys, cutoff)
+            assert nums.tolist() == ref_nums.tolist() and (sigs == ref_sigs).all()
+    assert len(idx) <= 13  # a 2-hour window of articles 10 minutes apart
+    if hasattr(st, "_used"):
+        assert st._used <= 14, "freed slots must be reused, not appended"
+    if hasattr(st, "r"):  # a record indexed before the sig hash existed: falls back to records
+        st.r.delete(st._k("sig"))
+        nums, _ = st.candidates(keys, None)
+        assert nums.tolist() == Storage.candidates(st, keys, None)[0].tolist() != []
+
+
+def test_one_to_many_scores_are_bit_identical_to_the_batch_score():
+    import numpy as np
+
+    from dupdetect.story import _sims, _sims_to
+
+    idx = StoryIndex(window=None)
+    profs = [idx._featurize(group_text(g, k))[1] for g in range(5) for k in range(3)]
+    profs.append(idx._featurize("")[1])
+    n = len(profs)
+    pairs = np.stack([np.zeros(n, np.int64), np.arange(1, n + 1)], axis=1)
+    for p in profs:
+        assert np.array_equal(_sims_to(p, profs), _sims([p, *profs], pairs))
+
+
 # --- save / load --------------------------------------------------------------------------------
 def _filled(make_index):
     idx = make_index(window=timedelta(days=3))
