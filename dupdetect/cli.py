@@ -37,6 +37,20 @@ def _unit(value: str) -> float:
     return x
 
 
+def _duration(value: str) -> float:
+    """'72h', '3d', '90m' or a number of hours -> seconds."""
+    units = {"m": 60.0, "h": 3600.0, "d": 86400.0}
+    text = value.strip().lower()
+    scale = units.get(text[-1:], None)
+    try:
+        x = float(text[:-1] if scale else text) * (scale or 3600.0)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a duration: {value!r} (e.g. 72h, 3d)") from None
+    if not x > 0:
+        raise argparse.ArgumentTypeError(f"must be positive, got {value}")
+    return x
+
+
 def _parser() -> argparse.ArgumentParser:
     p = _Parser(prog="dupdetect", description="Find reports of the same news story.")
     p.add_argument("--version", action="version", version=f"dupdetect {__version__}")
@@ -49,6 +63,14 @@ def _parser() -> argparse.ArgumentParser:
         type=_unit,
         default=None,
         help="similarity needed to share a cluster (default 0.35)",
+    )
+    c.add_argument(
+        "--window",
+        type=_duration,
+        default=None,
+        metavar="DURATION",
+        help="never group articles whose dates (records' date field) are further apart, "
+        "e.g. 72h or 3d",
     )
     c.add_argument("--format", choices=("table", "json", "csv"), default="table")
     c.add_argument("--output", "-o", metavar="FILE", help="write here instead of stdout")
@@ -155,7 +177,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         _write(result, args.format, sys.stdout)
         return 0
 
-    result = cluster(args.paths, threshold=args.threshold, progress=args.progress)
+    result = cluster(
+        args.paths, threshold=args.threshold, window=args.window, progress=args.progress
+    )
     _report_errors(result)
     if args.output:
         buf = io.StringIO()

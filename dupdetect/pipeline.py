@@ -13,10 +13,13 @@ from __future__ import annotations
 
 import hashlib
 import html
+import math
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import numpy as np
@@ -283,19 +286,86 @@ def _cluster_id(member_ids: list[Any], taken: set[str]) -> str:
     raise RuntimeError("cluster id collision")  # unreachable in practice: 128-bit digest
 
 
-def group(features: Features, settings: Settings) -> tuple[list[list[int]], np.ndarray, np.ndarray]:
+def _window_seconds(window: object) -> float | None:
+    if window is None:
+        return None
+    if isinstance(window, timedelta):
+        seconds = window.total_seconds()
+    elif isinstance(window, (int, float)) and not isinstance(window, bool):
+        seconds = float(window)
+    else:
+        raise TypeError(
+            f"window must be a timedelta or seconds, got {type(window).__name__}; "
+            "for example window=timedelta(days=3)"
+        )
+    if not seconds > 0 or math.isinf(seconds):
+        raise ValueError(f"window must be a positive, finite duration, got {window!r}")
+    return seconds
+
+
+def parse_time(value: object) -> float | None:
+    """Epoch seconds of a publication date, or None when it is absent or not understood.
+
+    Accepts ``datetime`` (naive = UTC), epoch seconds, ISO 8601 strings ("2023-08-22",
+    "2023-08-22 10:15:00", "2023-08-22T10:15:00+03:00", "...Z") and RFC 2822 strings as in RSS
+    ("Tue, 22 Aug 2023 10:15:00 GMT").
+    """
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value) if math.isfinite(value) else None
+    dt: datetime | None = None
+    if isinstance(value, datetime):
+        dt = value
+    elif isinstance(value, str) and value.strip():
+        text = value.strip()
+        try:
+            dt = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
+        except ValueError:
+            try:
+                dt = parsedate_to_datetime(text)
+            except (TypeError, ValueError, IndexError):
+                dt = None
+    if dt is None:
+        return None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)
+    return dt.timestamp()
+
+
+def _outside_window(
+    times: np.ndarray | None, window: float | None, pairs: np.ndarray
+) -> np.ndarray:
+    """True for pairs whose publication times are both known and further apart than window."""
+    if times is None or window is None or len(pairs) == 0:
+        return np.zeros(len(pairs), dtype=bool)
+    ta, tb = times[pairs[:, 0]], times[pairs[:, 1]]
+    with np.errstate(invalid="ignore"):
+        return np.abs(ta - tb) > window  # NaN (unknown) compares False: no constraint
+
+
+def group(
+    features: Features,
+    settings: Settings,
+    *,
+    times: np.ndarray | None = None,
+    window: float | None = None,
+) -> tuple[list[list[int]], np.ndarray, np.ndarray]:
     """Candidate generation, verification and clustering on a featurized batch.
 
     Returns ``(clusters as lists of row indices, verified pairs (m, 2), their scores)``; only
-    pairs at or above the threshold are returned. Shared by :func:`cluster` and the Spark
-    driver's equality checks.
+    pairs at or above the threshold are returned. ``times`` (epoch seconds per row, NaN when
+    unknown) and ``window`` (seconds): pairs published further apart count as unrelated.
+    Shared by :func:`cluster`, :func:`cluster_texts` and the Spark driver's equality checks.
     """
     n = len(features)
     bands, rows = settings.lsh_params
     pairs = candidate_pairs(features.signatures, bands, rows, eligible=~features.short)
     if len(pairs):
         est = estimated_jaccard_pairs(features.signatures, pairs)
-        pairs = pairs[est >= PREFILTER_FRACTION * settings.candidate_threshold]
+        keep = est >= PREFILTER_FRACTION * settings.candidate_threshold
+        keep &= ~_outside_window(times, window, pairs)
+        pairs = pairs[keep]
     sims = features.similarities(pairs) if len(pairs) else np.zeros(0, np.float32)
     strong = sims >= settings.threshold
     comps = components(n, pairs[strong])
@@ -308,7 +378,9 @@ def group(features: Features, settings: Settings) -> tuple[list[list[int]], np.n
             c = np.asarray(comp, dtype=np.int64)
             iu, ju = np.triu_indices(len(c), k=1)
             cp = np.stack([c[iu], c[ju]], axis=1)
-            edges = zip(cp[:, 0].tolist(), cp[:, 1].tolist(), features.similarities(cp).tolist())
+            cs = features.similarities(cp)
+            cs[_outside_window(times, window, cp)] = 0.0
+            edges = zip(cp[:, 0].tolist(), cp[:, 1].tolist(), cs.tolist())
         else:
             inside = np.isin(pairs[:, 0], comp) & np.isin(pairs[:, 1], comp)
             edges = zip(pairs[inside, 0].tolist(), pairs[inside, 1].tolist(), sims[inside].tolist())
@@ -337,10 +409,24 @@ def _run(
     errors: list[tuple[str, str]],
     settings: Settings,
     progress: bool | None,
+    dates: list[object] | None = None,
+    window: float | None = None,
 ) -> Clustering:
     features = _featurize_all(texts, settings, progress)
-    groups, vpairs, vsims = group(features, settings)
     flags: dict[Any, str] = {}
+    times = None
+    if window is not None:
+        times = np.full(len(texts), np.nan)
+        for i, d in enumerate(dates or [None] * len(texts)):
+            t = parse_time(d)
+            if t is not None:
+                times[i] = t
+            elif d is not None:
+                flags[ids[i]] = (
+                    f"publication date {str(d)[:40]!r} not understood (ISO 8601 or RFC 2822 "
+                    "expected); the time window does not apply to this document"
+                )
+    groups, vpairs, vsims = group(features, settings, times=times, window=window)
     for i in np.flatnonzero(features.short).tolist():
         flags[ids[i]] = (
             f"too short to compare: {int(features.n_terms[i])} content words "
@@ -371,6 +457,7 @@ def cluster(
     settings: Settings | None = None,
     fields: Mapping[str, Any] | None = None,
     html_engine: str = "auto",
+    window: timedelta | float | None = None,
     progress: bool | None = None,
     **options: Any,
 ) -> Clustering:
@@ -381,15 +468,21 @@ def cluster(
     articles (``fields`` maps ``id``/``title``/``text``/``date`` to your column names).
     ``threshold`` and other ``options`` (``candidate_threshold``, ``ngram``, ``num_perm``,
     ``seed``, ``min_terms``) override ``settings``; see :class:`dupdetect.Settings`.
+    ``window`` (a ``timedelta`` or seconds): two articles whose publication dates (the records'
+    ``date`` field) are further apart are never grouped, which keeps recurring templated
+    bulletins (weather, markets, official cables) of different days apart. Articles without a
+    date are not constrained.
 
     Never raises for one bad input: it is listed in ``.errors`` with what is wrong.
     """
     from .io import Article, iter_inputs
 
     s = _settings(settings, {"threshold": threshold, **options})
+    win = _window_seconds(window)
     ids: list[Any] = []
     texts: list[str] = []
     titles: list[str] = []
+    dates: list[object] = []
     errors: list[tuple[str, str]] = []
     for item in iter_inputs(paths, fields=fields, html_engine=html_engine):
         if isinstance(item, Article):
@@ -397,9 +490,10 @@ def cluster(
             body = f"{item.title}\n{item.text}" if item.title else item.text
             texts.append(body)
             titles.append(item.title or _title_of(item.text))
+            dates.append(item.published)
         else:
             errors.append((item.input, item.message))
-    return _run(ids, texts, titles, errors, s, progress)
+    return _run(ids, texts, titles, errors, s, progress, dates, win)
 
 
 def cluster_texts(
@@ -407,14 +501,22 @@ def cluster_texts(
     *,
     threshold: float | None = None,
     settings: Settings | None = None,
+    published: Mapping[Any, object] | Iterable[object] | None = None,
+    window: timedelta | float | None = None,
     progress: bool | None = None,
     **options: Any,
 ) -> Clustering:
     """Group in-memory articles: a mapping ``id -> text`` or an iterable of texts (ids 0, 1, ...).
 
+    ``published``: publication dates (``datetime``, epoch seconds or ISO/RFC 2822 strings), a
+    mapping id -> date or a sequence in the order of ``texts``; with ``window`` (a ``timedelta``
+    or seconds) articles published further apart are never grouped (see :func:`cluster`).
     A text that is not a ``str`` is listed in ``.errors``; the rest are clustered.
     """
     s = _settings(settings, {"threshold": threshold, **options})
+    win = _window_seconds(window)
+    if published is not None and win is None:
+        raise ValueError("published dates only matter with a window; pass window=timedelta(...)")
     if isinstance(texts, (str, bytes)):
         raise TypeError(
             "texts must be a mapping id -> text or an iterable of texts, not a single "
@@ -429,13 +531,28 @@ def cluster_texts(
             "texts must be a mapping id -> text or an iterable of texts, "
             f"got {type(texts).__name__}"
         )
+    date_of: dict[Any, object] = {}
+    if isinstance(published, Mapping):
+        date_of = dict(published)
+    elif published is not None:
+        if isinstance(published, (str, bytes)) or not isinstance(published, Iterable):
+            raise TypeError(
+                "published must be a mapping id -> date or a sequence of dates in the order of "
+                f"texts, got {type(published).__name__}"
+            )
+        seq = list(published)
+        if len(seq) != len(items):
+            raise ValueError(f"published has {len(seq)} dates for {len(items)} texts")
+        date_of = {key: d for (key, _), d in zip(items, seq)}
     ids: list[Any] = []
     bodies: list[str] = []
+    dates: list[object] = []
     errors: list[tuple[str, str]] = []
     for key, text in items:
         if isinstance(text, str):
             ids.append(key)
             bodies.append(text)
+            dates.append(date_of.get(key))
         else:
             errors.append(
                 (
@@ -444,4 +561,4 @@ def cluster_texts(
                     "convert it before clustering",
                 )
             )
-    return _run(ids, bodies, [_title_of(t) for t in bodies], errors, s, progress)
+    return _run(ids, bodies, [_title_of(t) for t in bodies], errors, s, progress, dates, win)

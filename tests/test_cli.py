@@ -48,6 +48,20 @@ def test_per_file_errors_are_printed_not_fatal(tmp_path: Path) -> None:
     assert "nope.txt" in p.stderr and "9 documents" in p.stdout
 
 
+def test_window_option(tmp_path: Path, capsys) -> None:
+    feed = tmp_path / "feed.jsonl"
+    text = (Path(dupdetect.sample_dir()) / "a2_wataniya_hospital.txt").read_text("utf-8")
+    rows = [
+        {"id": "x", "text": text, "date": "2024-03-12"},
+        {"id": "y", "text": text, "date": "2024-03-20"},
+    ]
+    feed.write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
+    main(["cluster", str(feed), "--format", "json"])
+    assert len(json.loads(capsys.readouterr().out)["clusters"]) == 1
+    main(["cluster", str(feed), "--format", "json", "--window", "3d"])
+    assert len(json.loads(capsys.readouterr().out)["clusters"]) == 2
+
+
 @pytest.mark.parametrize(
     "args",
     [
@@ -56,6 +70,7 @@ def test_per_file_errors_are_printed_not_fatal(tmp_path: Path) -> None:
         ["cluster", "x", "--threshold", "2"],
         ["cluster", "x", "--format", "xml"],
         ["frobnicate"],
+        ["cluster", "x", "--window", "soon"],
     ],
 )
 def test_usage_errors_exit_2(args: list[str]) -> None:

@@ -1,0 +1,98 @@
+"""The optional publication-time window of cluster() / cluster_texts()."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from dupdetect import cluster, cluster_texts
+from dupdetect.pipeline import parse_time
+
+# A recurring bulletin: the same template on different days, only the figures change.
+BULLETIN = (
+    "النشرة الجوية: توقعت هيئة الأرصاد أن يكون الطقس اليوم حارا نهارا ومعتدلا ليلا على معظم "
+    "مناطق المملكة، مع نشاط للرياح السطحية المثيرة للأتربة والغبار على المناطق الشرقية والوسطى، "
+    "وتصل درجة الحرارة العظمى في الرياض إلى {hi} درجة والصغرى إلى {lo} درجة، فيما تكون الرطوبة "
+    "على السواحل الغربية بين {h1} و{h2} في المئة، وينصح الدفاع المدني بالابتعاد عن أماكن تجمع "
+    "الأتربة وعدم الخروج إلا للضرورة خلال ساعات الظهيرة."
+)
+DAYS = [datetime(2015, 7, 20 + d, 6, 0, tzinfo=timezone.utc) for d in range(4)]
+TEXTS = {f"day{d}": BULLETIN.format(hi=44 + d, lo=30 + d, h1=60 + d, h2=85 - d) for d in range(4)}
+
+
+def test_without_window_the_bulletins_chain_into_one_cluster() -> None:
+    r = cluster_texts(TEXTS)
+    assert max(c.size for c in r.clusters) == 4
+
+
+def test_window_keeps_days_apart() -> None:
+    r = cluster_texts(TEXTS, published=DAYS, window=timedelta(hours=12))
+    assert max(c.size for c in r.clusters) == 1
+    # the same day's copy (an hour later) still groups
+    texts = {**TEXTS, "day0-copy": TEXTS["day0"]}
+    dates = {**dict(zip(TEXTS, DAYS)), "day0-copy": DAYS[0] + timedelta(hours=1)}
+    r = cluster_texts(texts, published=dates, window=timedelta(hours=12))
+    assert {frozenset(c.ids) for c in r.clusters if c.size > 1} == {
+        frozenset({"day0", "day0-copy"})
+    }
+
+
+def test_unknown_dates_are_not_constrained_and_flagged() -> None:
+    dates = ["2015-07-20", None, "not a date", "2015-07-23"]
+    r = cluster_texts(TEXTS, published=dates, window=timedelta(hours=12))
+    recs = {x["id"]: x for x in r.to_records()}
+    assert "not understood" in recs["day2"]["flag"]
+    assert recs["day1"]["cluster"] == recs["day2"]["cluster"]  # both unconstrained
+
+
+def test_window_from_file_records(tmp_path: Path) -> None:
+    feed = tmp_path / "feed.jsonl"
+    with feed.open("w", encoding="utf-8") as f:
+        for (k, t), d in zip(TEXTS.items(), DAYS):
+            f.write(json.dumps({"id": k, "text": t, "date": d.isoformat()}) + "\n")
+    assert max(c.size for c in cluster(str(feed)).clusters) == 4
+    assert max(c.size for c in cluster(str(feed), window=timedelta(days=0.5)).clusters) == 1
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2023-08-22", datetime(2023, 8, 22, tzinfo=timezone.utc).timestamp()),
+        ("2023-08-22 10:15:00", datetime(2023, 8, 22, 10, 15, tzinfo=timezone.utc).timestamp()),
+        ("2023-08-22T10:15:00Z", datetime(2023, 8, 22, 10, 15, tzinfo=timezone.utc).timestamp()),
+        (
+            "2023-08-22T13:15:00+03:00",
+            datetime(2023, 8, 22, 10, 15, tzinfo=timezone.utc).timestamp(),
+        ),
+        (
+            "Tue, 22 Aug 2023 10:15:00 GMT",
+            datetime(2023, 8, 22, 10, 15, tzinfo=timezone.utc).timestamp(),
+        ),
+        (1692699300, 1692699300.0),
+        ("yesterday", None),
+        ("", None),
+        (None, None),
+        (True, None),
+    ],
+)
+def test_parse_time(value, expected) -> None:
+    assert parse_time(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "exc"),
+    [
+        ({"window": "3 days"}, TypeError),
+        ({"window": -5}, ValueError),
+        ({"window": timedelta(0)}, ValueError),
+        ({"published": ["2015-07-20"]}, ValueError),  # dates without a window
+        ({"published": ["2015-07-20"], "window": 3600}, ValueError),  # wrong length
+        ({"published": "2015-07-20", "window": 3600}, TypeError),
+    ],
+)
+def test_window_misuse(kwargs, exc) -> None:
+    with pytest.raises(exc):
+        cluster_texts(TEXTS, **kwargs)
