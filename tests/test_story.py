@@ -253,7 +253,7 @@ def test_fast_candidates_equal_the_plain_path_and_slots_are_reused(make_index):
 def test_one_to_many_scores_are_bit_identical_to_the_batch_score():
     import numpy as np
 
-    from dupdetect.story import _sims, _sims_to
+    from dupdetect.story import _cross_sum, _sims, _sims_to
 
     idx = StoryIndex(window=None)
     profs = [idx._featurize(group_text(g, k))[1] for g in range(5) for k in range(3)]
@@ -262,6 +262,10 @@ def test_one_to_many_scores_are_bit_identical_to_the_batch_score():
     pairs = np.stack([np.zeros(n, np.int64), np.arange(1, n + 1)], axis=1)
     for p in profs:
         assert np.array_equal(_sims_to(p, profs), _sims([p, *profs], pairs))
+    a, b = profs[:7], profs[7:]  # the merge test's cross sum: summed vectors, one dot product
+    ii, jj = np.meshgrid(np.arange(len(a)), np.arange(len(a), n), indexing="ij")
+    pairwise = float(_sims(profs, np.stack([ii.ravel(), jj.ravel()], axis=1)).sum())
+    assert _cross_sum(a, b) == pytest.approx(pairwise, rel=1e-6)  # float32 per pair
 
 
 # --- save / load --------------------------------------------------------------------------------
