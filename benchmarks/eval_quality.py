@@ -71,6 +71,7 @@ class Variant:
     containment: float = 0.0  # score = max(score, alpha * bigram containment of the shorter)
     prefixes: tuple[str, ...] | None = None
     suffixes: tuple[str, ...] | None = None
+    window_hours: float | None = None  # cluster(window=...) with SaudiNewsNet's date_extracted
 
     def settings(self) -> Settings:
         return Settings.from_options(None, **self.options)
@@ -114,6 +115,10 @@ VARIANTS: list[Variant] = [
     Variant("ct0.05+pf1", "", {"candidate_threshold": 0.05}, prefilter=1.0),
     Variant("ct0.1+th0.33", "", {"candidate_threshold": 0.1, "threshold": 0.33}),
     Variant("ct0.1+containment", "", {"candidate_threshold": 0.1}, containment=0.5),
+    Variant("window48h", "publication-time window 48 h (SaudiNewsNet: crawl time)",
+            window_hours=48.0),
+    Variant("window24h", "publication-time window 24 h (SaudiNewsNet: crawl time)",
+            window_hours=24.0),
 ]
 BY_NAME = {v.name: v for v in VARIANTS}
 
@@ -430,7 +435,13 @@ def section_saudinewsnet(st: Settings, verbose: bool, quick: bool) -> dict[str, 
         return None
     arts, titles, texts, silver, wire, rand = arts
     t0 = time.perf_counter()
-    res = dupdetect.cluster_texts(texts, settings=st)
+    if _ACTIVE.window_hours is not None:
+        res = dupdetect.cluster_texts(
+            texts, settings=st, published=[a.get("date_extracted") for a in arts],
+            window=_ACTIVE.window_hours * 3600.0,
+        )
+    else:
+        res = dupdetect.cluster_texts(texts, settings=st)
     took = time.perf_counter() - t0
     lab = np.empty(len(texts), np.int64)
     for k, c in enumerate(res.clusters):
