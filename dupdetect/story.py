@@ -169,31 +169,47 @@ def _sims_to(profile: Profile, others: list[Profile]) -> np.ndarray:
     return (0.5 * (uni + bi)).astype(np.float64)
 
 
-def _summed(vecs: list[TermVector]) -> tuple[np.ndarray, np.ndarray]:
-    """Sum of sparse term vectors: sorted unique ids and float64 weight sums."""
-    ids = np.concatenate([v.ids for v in vecs])
-    w = np.concatenate([v.weights for v in vecs]).astype(np.float64)
-    uniq, inv = np.unique(ids, return_inverse=True)
+_Sum = tuple[np.ndarray, np.ndarray]  # sorted unique term ids, float64 weight sums
+
+
+def _summed(ids: list[np.ndarray], weights: list[np.ndarray]) -> _Sum:
+    """Sum of sparse vectors given as id and weight arrays."""
+    if not ids:
+        return np.zeros(0, np.uint32), np.zeros(0, np.float64)
+    uniq, inv = np.unique(np.concatenate(ids), return_inverse=True)
+    w = np.concatenate(weights).astype(np.float64)
     return uniq, np.bincount(inv.ravel(), weights=w, minlength=uniq.size)
 
 
-def _sum_dot(a: list[TermVector], b: list[TermVector]) -> float:
-    ua, sa = _summed(a)
-    ub, sb = _summed(b)
-    _, ia, ib = np.intersect1d(ua, ub, assume_unique=True, return_indices=True)
-    return float(np.dot(sa[ia], sb[ib]))
+def _profile_sum(profiles: list[Profile]) -> tuple[_Sum, _Sum]:
+    """Summed unigram and bigram vectors of a group of documents."""
+    return (_summed([p.unigrams.ids for p in profiles], [p.unigrams.weights for p in profiles]),
+            _summed([p.bigrams.ids for p in profiles], [p.bigrams.weights for p in profiles]))
 
 
-def _cross_sum(a: list[Profile], b: list[Profile]) -> float:
-    """Sum of the verification scores of every pair (one of ``a``, one of ``b``).
+def _add_sums(a: tuple[_Sum, _Sum], b: tuple[_Sum, _Sum]) -> tuple[_Sum, _Sum]:
+    return (_summed([a[0][0], b[0][0]], [a[0][1], b[0][1]]),
+            _summed([a[1][0], b[1][0]], [a[1][1], b[1][1]]))
+
+
+def _dot_sums(a: tuple[_Sum, _Sum], b: tuple[_Sum, _Sum]) -> float:
+    """Sum of the verification scores of every pair (one of group ``a``, one of group ``b``).
 
     A cosine is a dot product of unit vectors, so the sum over all ``|a| * |b|`` pairs is the
     dot product of the two summed vectors: O(terms) instead of O(|a| * |b| * terms). Equal to
     summing :func:`_sims` over the pairs up to float rounding (float64 sums here, ~1e-7
     relative; the per-pair clip to [0, 1] only trims rounding above 1, weights being >= 0).
     """
-    return 0.5 * (_sum_dot([p.unigrams for p in a], [p.unigrams for p in b])
-                  + _sum_dot([p.bigrams for p in a], [p.bigrams for p in b]))
+    total = 0.0
+    for (ua, sa), (ub, sb) in zip(a, b):
+        _, ia, ib = np.intersect1d(ua, ub, assume_unique=True, return_indices=True)
+        total += float(np.dot(sa[ia], sb[ib]))
+    return 0.5 * total
+
+
+def _cross_sum(a: list[Profile], b: list[Profile]) -> float:
+    """:func:`_dot_sums` of two lists of profiles."""
+    return _dot_sums(_profile_sum(a), _profile_sum(b))
 
 
 def _epoch(published: Any) -> float:
@@ -376,11 +392,13 @@ class StoryIndex:
         stories = sorted({s for _, s, _ in cands}, key=_story_no)
         members = st.members(stories) if stories else {}
         missing = sorted(self._worth_scoring(stories, members, sim_of))
+        fetched = [(r, s_id) for r, s_id, _ in cands]
         if missing:
             rows = [r for r in st.records(missing) if r is not None]
             sims = _sims_to(rec.profile, [r[0].profile for r in rows])
             for (r, _), s in zip(rows, sims.tolist()):
                 sim_of[r.num], prof_of[r.num] = s, r.profile
+            fetched += rows
         mean = {s: sum(sim_of.get(n, 0.0) for n in members[s]) / len(members[s])
                 for s in stories if members[s]}
         ok = sorted((s for s in mean if mean[s] >= thr), key=lambda s: (-mean[s], _story_no(s)))
@@ -392,6 +410,9 @@ class StoryIndex:
         cur, cur_nums = joined, [*members[joined], rec.num]
         prof_of[rec.num] = rec.profile
         sim_of[rec.num] = 1.0
+        doc_of = {r.num: r.doc_id for r, _ in fetched}
+        doc_of[rec.num] = rec.doc_id
+        cur_sum: tuple[_Sum, _Sum] | None = None  # summed vectors of cur, kept across merges
         events: list[MergeEvent] = []
         for other in ok[1:]:
             o_nums = members[other]
@@ -399,23 +420,25 @@ class StoryIndex:
                 n not in prof_of for n in (*cur_nums, *o_nums)
             ):
                 continue
-            cross = _cross_sum([prof_of[n] for n in cur_nums], [prof_of[n] for n in o_nums])
+            if cur_sum is None:
+                cur_sum = _profile_sum([prof_of[n] for n in cur_nums])
+            o_sum = _profile_sum([prof_of[n] for n in o_nums])
+            cross = _dot_sums(cur_sum, o_sum)
             if cross / (len(cur_nums) * len(o_nums)) < thr:
                 continue
             survivor, retired = sorted((cur, other), key=_story_no)
             moved = o_nums if retired == other else cur_nums
-            rmap = {r.num: r.doc_id for r, _, _ in cands}
-            rmap[rec.num] = rec.doc_id
-            need = [n for n in moved if n not in rmap]
+            need = [n for n in moved if n not in doc_of]
             if need:
                 for row in st.records(need):
                     if row is not None:
-                        rmap[row[0].num] = row[0].doc_id
-            ev = MergeEvent(survivor, retired, tuple(rmap[n] for n in moved), rec.doc_id, pub)
+                        doc_of[row[0].num] = row[0].doc_id
+            ev = MergeEvent(survivor, retired, tuple(doc_of[n] for n in moved), rec.doc_id, pub)
             events.append(ev)
             change.moves.append((list(moved), retired, survivor))
             change.events.append(ev.to_dict())
             cur, cur_nums = survivor, sorted([*cur_nums, *o_nums])
+            cur_sum = _add_sums(cur_sum, o_sum)
         return cur, score, False, events, change
 
     def _worth_scoring(self, stories: list[str], members: dict[str, list[int]],
