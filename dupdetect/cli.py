@@ -147,15 +147,16 @@ def _report_errors(result: Clustering) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``dupdetect`` command; returns the exit code."""
-    args = _parser().parse_args(argv)
-    if args.command == "spark":
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["spark"]:  # everything after "spark" belongs to the Spark job's own parser
         try:
             from .spark import main as spark_main
 
-            return int(spark_main(args.rest) or 0)
+            return int(spark_main(argv[1:]) or 0)
         except ImportError as e:
             print(f"dupdetect: {e}", file=sys.stderr)
             return 2
+    args = _parser().parse_args(argv)
     if args.command == "explain":
         texts = []
         for path in (args.a, args.b):

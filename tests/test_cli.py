@@ -92,3 +92,8 @@ def test_explain_command(stories) -> None:
 def test_console_script_entry_point_declared() -> None:
     text = (Path(__file__).parents[1] / "pyproject.toml").read_text(encoding="utf-8")
     assert 'dupdetect = "dupdetect.cli:main"' in text
+
+
+def test_spark_subcommand_reaches_the_spark_parser() -> None:
+    p = run("spark", "--help")
+    assert p.returncode == 0 and "--master" in p.stdout
