@@ -39,16 +39,32 @@ __all__ = [
     "bigram_vector",
 ]
 
-_term_ids: dict[str, int] = {}
+
+class _TermIds(dict[str, int]):
+    """term -> 32-bit id (blake2b of its UTF-8); a dict so a whole list maps in one C loop."""
+
+    def __missing__(self, term: str) -> int:
+        tid = int.from_bytes(hashlib.blake2b(term.encode(), digest_size=4).digest(), "little")
+        if len(self) < 4_000_000:  # bounded cache for never-ending streams
+            self[term] = tid
+        return tid
+
+
+_term_ids = _TermIds()
 
 
 def _term_id(term: str) -> int:
-    tid = _term_ids.get(term)
-    if tid is None:
-        tid = int.from_bytes(hashlib.blake2b(term.encode(), digest_size=4).digest(), "little")
-        if len(_term_ids) < 4_000_000:  # bounded cache for never-ending streams
-            _term_ids[term] = tid
-    return tid
+    return _term_ids[term]
+
+
+_BIGRAM_MULT = np.uint64(0x9E3779B1)
+_BIGRAM_ADD = np.uint64(0x7F4A7C15)
+_MASK32 = np.uint64(0xFFFFFFFF)
+
+
+def _bigram_ids(ids: np.ndarray) -> np.ndarray:
+    """Ids of adjacent pairs of a uint64 id array (the same formula as on Python ints)."""
+    return ((ids[:-1] * _BIGRAM_MULT) ^ (ids[1:] + _BIGRAM_ADD)) & _MASK32
 
 
 def prepare(text: str, *, clean: bool = True) -> list[str]:
@@ -88,17 +104,56 @@ def term_vector(terms: Sequence[str]) -> TermVector:
     """Unit vector of content-term counts (term ids are 32-bit hashes of the terms)."""
     if not terms:
         return _EMPTY_VECTOR
-    return _weights_to_vector(Counter(_term_id(t) for t in terms))
+    return _weights_to_vector(Counter(map(_term_ids.__getitem__, terms)))
 
 
 def bigram_vector(terms: Sequence[str]) -> TermVector:
     """Unit vector of counts of adjacent content-term pairs (word order, local phrasing)."""
     if len(terms) < 2:
         return _EMPTY_VECTOR
-    ids = [_term_id(t) for t in terms]
-    return _weights_to_vector(
-        Counter(((a * 0x9E3779B1) ^ (b + 0x7F4A7C15)) & 0xFFFFFFFF for a, b in zip(ids, ids[1:]))
+    ids = np.fromiter(map(_term_ids.__getitem__, terms), dtype=np.uint64, count=len(terms))
+    return _weights_to_vector(Counter(_bigram_ids(ids).tolist()))
+
+
+def _batch_matrix(keys: np.ndarray, doc: np.ndarray, n_docs: int) -> TermMatrix:
+    """CSR unit count vectors from parallel arrays of (doc, term id), in one np.unique."""
+    if keys.size == 0:
+        return TermMatrix(
+            np.zeros(0, np.uint32), np.zeros(0, np.float32), np.zeros(n_docs + 1, np.int64)
+        )
+    combined, counts = np.unique(
+        (doc.astype(np.uint64) << np.uint64(32)) | keys, return_counts=True
     )
+    row = (combined >> np.uint64(32)).astype(np.int64)
+    ids = (combined & _MASK32).astype(np.uint32)
+    w = counts.astype(np.float64)
+    norms = np.sqrt(np.bincount(row, weights=w * w, minlength=n_docs))
+    w /= norms[row]
+    offsets = np.zeros(n_docs + 1, dtype=np.int64)
+    np.cumsum(np.bincount(row, minlength=n_docs), out=offsets[1:])
+    return TermMatrix(ids, w.astype(np.float32), offsets)
+
+
+def term_matrices(term_lists: Sequence[Sequence[str]]) -> tuple[TermMatrix, TermMatrix]:
+    """Unigram and bigram term matrices of many documents; row ``i`` equals
+    ``term_vector(term_lists[i])`` / ``bigram_vector(term_lists[i])``."""
+    n = len(term_lists)
+    lens = np.fromiter((len(t) for t in term_lists), dtype=np.int64, count=n)
+    total = int(lens.sum())
+    flat = np.fromiter(
+        map(_term_ids.__getitem__, (t for terms in term_lists for t in terms)),
+        dtype=np.uint64,
+        count=total,
+    )
+    doc = np.repeat(np.arange(n, dtype=np.int64), lens)
+    uni = _batch_matrix(flat, doc, n)
+    # a bigram joins positions k and k+1 of one document: drop the pairs across documents
+    if total >= 2:
+        same = doc[:-1] == doc[1:]
+        bi = _batch_matrix(_bigram_ids(flat)[same], doc[:-1][same], n)
+    else:
+        bi = _batch_matrix(np.zeros(0, np.uint64), np.zeros(0, np.int64), n)
+    return uni, bi
 
 
 @dataclass(frozen=True)
@@ -208,9 +263,10 @@ def featurize_terms(term_lists: Sequence[Sequence[str]], settings: Settings) -> 
     streams = ["" if s else " ".join(t) for t, s in zip(term_lists, short)]
     values, offsets = shingle_many(streams, settings.ngram, settings.seed)
     signatures = sign_many(values, offsets, settings.num_perm, settings.seed)
+    unigrams, bigrams = term_matrices(term_lists)
     return Features(
-        unigrams=TermMatrix.from_vectors([term_vector(t) for t in term_lists]),
-        bigrams=TermMatrix.from_vectors([bigram_vector(t) for t in term_lists]),
+        unigrams=unigrams,
+        bigrams=bigrams,
         n_terms=n_terms,
         signatures=signatures,
         short=short,
