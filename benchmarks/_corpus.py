@@ -1,4 +1,4 @@
-"""SaudiNewsNet loading and synthetic corpora for the benchmarks (nothing of it is stored here).
+"""SaudiNewsNet loading and synthetic corpora for the benchmarks (no text is stored here).
 
 SaudiNewsNet: each zip in the data folder holds one JSON array of
 ``{source, url, date_extracted, title, author, content}``; a document is ``title + "\\n" + content``.

@@ -1,6 +1,6 @@
 """Speed of dupdetect against datasketch and rensa, side by side, in one run.
 
-    python benchmarks/bench_speed.py [--quick] [--sections throughput,e2e,scaling,accuracy,parallel,profile]
+    python benchmarks/bench_speed.py [--quick] [--sections throughput,e2e,scaling,...]
 
 Sections (SaudiNewsNet from $SAUDINEWSNET, default /work/shared/eval/saudinewsnet; skipped
 cleanly when absent):
@@ -405,7 +405,14 @@ def bench_suggestions(texts: list[str]) -> None:
     """Prototype of a change proposed for features.py (not owned here), output checked equal."""
     _print(f"\n## 7. Suggested change, measured ({len(texts)} raw articles)")
     # features.py: term vectors of a whole batch at once instead of a Counter per document
-    from dupdetect.features import TermMatrix, _term_id, _term_ids, bigram_vector, prepare, term_vector
+    from dupdetect.features import (
+        TermMatrix,
+        _term_id,
+        _term_ids,
+        bigram_vector,
+        prepare,
+        term_vector,
+    )
 
     terms = [prepare(x) for x in texts]
 

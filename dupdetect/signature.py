@@ -2,8 +2,8 @@
 
 Instead of ``num_perm`` independent hash functions applied to every shingle (k x n work), each
 shingle is hashed once (by :mod:`dupdetect.shingle`, whose hash is seeded); the high bits of the
-hash pick one of ``num_perm`` bins and the hash is the value; a bin keeps its minimum (Li, Owen & Zhang 2012, "One Permutation Hashing"). Empty bins (short
-texts) borrow the value of a non-empty bin chosen by a fixed pseudo-random probe sequence per bin
+hash pick one of ``num_perm`` bins and the hash is the value; a bin keeps its minimum
+(Li, Owen & Zhang 2012, "One Permutation Hashing"). Empty bins (short texts) borrow the value of a non-empty bin chosen by a fixed pseudo-random probe sequence per bin
 (Shrivastava 2017, "Optimal Densification for Fast and Accurate Minwise Hashing"), which keeps
 Pr[sig_a[i] == sig_b[i]] equal to the Jaccard similarity of the two sets.
 
@@ -120,7 +120,7 @@ def _min_into_bins(sig: np.ndarray, values: np.ndarray, offsets: np.ndarray, num
 def sign_many(
     values: np.ndarray, offsets: np.ndarray, num_perm: int = 128, seed: int = 1
 ) -> np.ndarray:
-    """Signatures of many shingle sets given in CSR form (see :func:`dupdetect.shingle.shingle_many`).
+    """Signatures of many shingle sets in CSR form (see :func:`dupdetect.shingle.shingle_many`).
 
     Returns a ``(n_docs, num_perm)`` uint32 array; a document without shingles gets a row of
     :data:`EMPTY`.
