@@ -2,8 +2,9 @@
 
 Featurizing (boilerplate, normalization, content terms, shingles, signatures, term vectors) is
 per-document and mostly pure Python, so threads do not help; processes do.
-:func:`featurize_parallel` cuts the input into chunks of ``chunk`` documents, featurizes each chunk in a worker with
-:func:`dupdetect.features.featurize` (the same function the single-process path calls), and
+:func:`featurize_parallel` cuts the input into chunks of ``chunk`` documents, featurizes each
+chunk in a worker with :func:`dupdetect.features.featurize` (the same function the
+single-process path calls), and
 concatenates the chunks in input order with :func:`concat_features`. Every step is deterministic
 (no salted ``hash()``), so the result is identical to ``featurize(texts, settings)`` on one core.
 
