@@ -4,7 +4,8 @@ Instead of ``num_perm`` independent hash functions applied to every shingle (k x
 shingle is hashed once (by :mod:`dupdetect.shingle`, whose hash is seeded); the high bits of the
 hash pick one of ``num_perm`` bins and the hash is the value; a bin keeps its minimum
 (Li, Owen & Zhang 2012, "One Permutation Hashing"). Empty bins (short texts) borrow the value
-of a non-empty bin chosen by a fixed pseudo-random probe sequence per bin (Shrivastava 2017, "Optimal Densification for Fast and Accurate Minwise Hashing"), which keeps
+of a non-empty bin chosen by a fixed pseudo-random probe sequence per bin (Shrivastava 2017,
+"Optimal Densification for Fast and Accurate Minwise Hashing"), which keeps
 Pr[sig_a[i] == sig_b[i]] equal to the Jaccard similarity of the two sets.
 
 Signatures are uint32 arrays of length ``num_perm``; :func:`to_datasketch` wraps one as a
