@@ -25,7 +25,13 @@ import numpy as np
 from .features import Features, TermMatrix, featurize
 from .settings import Settings
 
-__all__ = ["featurize_parallel", "concat_features", "default_workers"]
+__all__ = [
+    "featurize_parallel",
+    "concat_features",
+    "default_workers",
+    "fork_is_safe",
+    "auto_start_method",
+]
 
 #: Documents per task: big enough that pickling and scheduling cost little, small enough that a
 #: worker's peak memory stays low and the progress callback ticks often.
@@ -38,6 +44,23 @@ def default_workers() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # macOS, Windows
         return max(1, os.cpu_count() or 1)
+
+
+def fork_is_safe() -> bool:
+    """True on Linux when this process runs no other Python thread.
+
+    Then ``fork`` is safe, and unlike ``spawn`` it does not re-import the caller's main module,
+    so a script that calls ``cluster()`` without an ``if __name__ == "__main__":`` guard works.
+    """
+    import sys
+    import threading
+
+    return sys.platform.startswith("linux") and threading.active_count() == 1
+
+
+def auto_start_method() -> str:
+    """'fork' where :func:`fork_is_safe`, else 'spawn'."""
+    return "fork" if fork_is_safe() else "spawn"
 
 
 def _cat_matrices(mats: Sequence[TermMatrix]) -> TermMatrix:
@@ -87,10 +110,14 @@ def featurize_parallel(
     """
     if chunk < 1:
         raise ValueError(f"chunk must be at least 1, got {chunk}")
-    if start_method not in ("spawn", "forkserver"):
+    if start_method not in ("spawn", "forkserver", "fork"):
         raise ValueError(
-            f"start_method must be 'spawn' or 'forkserver', got {start_method!r}; 'fork' can "
-            "deadlock a process that has threads"
+            f"start_method must be 'spawn', 'forkserver' or 'fork', got {start_method!r}"
+        )
+    if start_method == "fork" and not fork_is_safe():
+        raise ValueError(
+            "start_method='fork' needs a single-threaded process on Linux (fork can deadlock "
+            "a process that has threads); use 'spawn'"
         )
     n_workers = default_workers() if workers is None else workers
     if n_workers < 1:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -199,3 +200,47 @@ def test_settings_fingerprint_changes() -> None:
     assert Settings().fingerprint != Settings(threshold=0.5).fingerprint
     b, r = Settings().lsh_params
     assert b * r <= Settings().num_perm
+
+
+def test_workers_give_identical_results(stories) -> None:
+    texts = {f"{k}-{i}": v for i in range(3) for k, v in stories.items()}  # 51 docs
+    one = cluster_texts(texts, workers=1)
+    from dupdetect import pipeline
+
+    old = pipeline._BATCH
+    pipeline._BATCH = 10  # several chunks, so two workers really split the input
+    try:
+        two = cluster_texts(texts, workers=2)
+    finally:
+        pipeline._BATCH = old
+    assert one.to_records() == two.to_records()
+    assert [(p.a, p.b, p.similarity) for p in one.pairs] == [
+        (p.a, p.b, p.similarity) for p in two.pairs
+    ]
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, "2", True])
+def test_workers_validated(bad) -> None:
+    with pytest.raises(ValueError, match="workers"):
+        cluster_texts(["نص"], workers=bad)
+
+
+def test_unguarded_script_with_workers_runs_once(tmp_path: Path) -> None:
+    # A script without `if __name__ == "__main__":` must not be re-executed by worker start-up.
+    script = tmp_path / "job.py"
+    script.write_text(
+        "import dupdetect\n"
+        "from dupdetect import pipeline\n"
+        "pipeline._BATCH = 5\n"
+        "texts = [open(p, encoding='utf-8').read() for p in sorted(__import__('glob').glob("
+        f"{str(Path(dupdetect.sample_dir()) / '*.txt')!r}))] * 2\n"
+        "r = dupdetect.cluster_texts(texts)\n"
+        "print('RAN', len(r.to_records()))\n",
+        encoding="utf-8",
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(dupdetect.__file__).parents[1])}
+    out = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=300, env=env
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.count("RAN") == 1 and "RAN 18" in out.stdout

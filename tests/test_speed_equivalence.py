@@ -138,12 +138,15 @@ def test_featurize_parallel_equals_single_process():
     assert np.array_equal(one.signatures, inproc.signatures)
 
 
-def test_featurize_parallel_rejects_fork():
-    from dupdetect.parallel import featurize_parallel
+def test_featurize_parallel_rejects_unsafe_fork(monkeypatch):
+    from dupdetect import parallel
     from dupdetect.settings import Settings
 
+    monkeypatch.setattr(parallel, "fork_is_safe", lambda: False)
     with pytest.raises(ValueError, match="spawn"):
-        featurize_parallel(["a"], Settings(), start_method="fork")
+        parallel.featurize_parallel(["a"], Settings(), start_method="fork")
+    with pytest.raises(ValueError, match="start_method"):
+        parallel.featurize_parallel(["a"], Settings(), start_method="threads")
 
 
 def _reference_sign_many(values, offsets, num_perm, seed):
