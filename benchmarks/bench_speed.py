@@ -207,14 +207,7 @@ def _peer_job(tool: str, folder: str) -> dict:
 def _dupdetect_job(folder: str, workers: int) -> dict:
     import dupdetect
 
-    if workers > 1:  # parallel.py wired into the pipeline as proposed in RESULTS_speed.md
-        import dupdetect.pipeline as pipeline
-        from dupdetect.parallel import featurize_parallel
-
-        pipeline._featurize_all = lambda texts, settings, progress: featurize_parallel(
-            texts, settings, workers=workers
-        )
-    r = dupdetect.cluster(folder, progress=False)
+    r = dupdetect.cluster(folder, workers=workers, progress=False)
     return {"docs": sum(c.size for c in r.clusters), "verified": len(r.pairs),
             "clusters": len(r.clusters), "errors": len(r.errors)}
 
