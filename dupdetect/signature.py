@@ -129,10 +129,10 @@ def sign_many(
     values = np.asarray(values, dtype=np.uint32)
     offsets = np.asarray(offsets, dtype=np.int64)
     n_docs = len(offsets) - 1
-    sig = np.full(n_docs * num_perm, EMPTY, dtype=np.uint32)
+    flat = np.full(n_docs * num_perm, EMPTY, dtype=np.uint32)
     if values.size:
-        _min_into_bins(sig, values, offsets, num_perm)
-    sig = sig.reshape(n_docs, num_perm)
+        _min_into_bins(flat, values, offsets, num_perm)
+    sig = flat.reshape(n_docs, num_perm)
     _densify(sig, num_perm, seed)
     return sig
 

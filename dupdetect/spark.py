@@ -32,7 +32,7 @@ import json
 import os
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -353,6 +353,14 @@ def _components(strong: DataFrame, F: Any, timings: dict[str, float],
     return labels.select("node", F.col("label").alias("comp"))
 
 
+def _first(df: Any) -> Any:
+    """The single row of an aggregation (never None for an aggregation without groupBy)."""
+    row = df.first()
+    if row is None:  # pragma: no cover - Spark returns one row for a global aggregation
+        raise RuntimeError("Spark returned no row for a global aggregation")
+    return row
+
+
 def cluster_dataframe(
     df: DataFrame,
     *,
@@ -401,7 +409,7 @@ def cluster_dataframe(
     ids = docs.select("idx", "id", F.col("id").cast("string").alias("id_str")).cache()
     feats = docs.select("idx", "text").mapInPandas(
         lambda it: featurize_partition(it, s), _FEATURES_SCHEMA).cache()
-    row = feats.agg(F.count("*"), F.sum(F.col("short").cast("long"))).first()
+    row = _first(feats.agg(F.count("*"), F.sum(F.col("short").cast("long"))))
     counts["documents"], counts["short"] = int(row[0]), int(row[1] or 0)
     t = _timed(timings, "featurize", t)
 
@@ -422,7 +430,7 @@ def cluster_dataframe(
 
     scored = (cand.join(side("a"), "a").join(side("b"), "b")
               .mapInPandas(lambda it: verify_partition(it, s), _SCORED_SCHEMA).cache())
-    row = scored.agg(F.count("*"), F.sum(F.col("strong").cast("long"))).first()
+    row = _first(scored.agg(F.count("*"), F.sum(F.col("strong").cast("long"))))
     counts["prefiltered_pairs"], counts["verified_pairs"] = int(row[0]), int(row[1] or 0)
     strong = scored.where("strong").select("a", "b", "similarity")
     t = _timed(timings, "verify", t)
@@ -452,7 +460,7 @@ def cluster_dataframe(
     assigned = grouped.unionByName(alone).cache()
     # cluster ids: 10 hex digits, longer for a (practically never seen) collision, as locally
     per_id = assigned.groupBy("cluster").agg(F.countDistinct("first").alias("n"))
-    row = per_id.agg(F.sum("n"), F.max("n")).first()
+    row = _first(per_id.agg(F.sum("n"), F.max("n")))
     counts["clusters"] = int(row[0] or 0)
     t = _timed(timings, "split", t)
     fixes: list[tuple[int, str]] = []
@@ -516,7 +524,7 @@ def _read(spark: SparkSession, path: str, id_col: str, text_col: str,
         prefix = "file:" + os.path.abspath(given) if local_dir else None
         files = spark.sparkContext.binaryFiles(path)
 
-        def read_files(part: Iterator[tuple[str, bytes]]) -> Iterator[tuple[str, str, str]]:
+        def read_files(part: Iterable[tuple[str, bytes]]) -> Iterable[tuple[str, str, str]]:
             from .io import DecodeError, decode_bytes, extract_html
 
             for uri, data in part:
