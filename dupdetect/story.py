@@ -136,6 +136,31 @@ def _sims(profiles: list[Profile], pairs: np.ndarray) -> np.ndarray:
     return (0.5 * (uni.cosines(pairs) + bi.cosines(pairs))).astype(np.float64)
 
 
+_TABLE_BITS = 16
+
+
+def _positions(keys: np.ndarray, needles: np.ndarray) -> np.ndarray:
+    """Index in ``keys`` (unique uint32) of each needle, -1 where absent.
+
+    A direct-mapped table on the low bits of the ids (term ids are hashes, so the low bits are
+    uniform): one gather per needle instead of a binary search. Keys that collide in the table
+    (a few per call at most) are resolved with one vectorized compare each.
+    """
+    if keys.size == 0:
+        return np.full(needles.size, -1, dtype=np.int32)
+    mask = (1 << _TABLE_BITS) - 1
+    table = np.full(1 << _TABLE_BITS, -1, dtype=np.int32)
+    slots = (keys & mask).astype(np.intp)
+    table[slots] = np.arange(keys.size, dtype=np.int32)  # a collision: the last key wins
+    pos = table[(needles & mask).astype(np.intp)]
+    found = pos >= 0
+    pos[found & (keys[np.maximum(pos, 0)] != needles)] = -1  # a slot holding another key
+    lost = np.flatnonzero(table[slots] != np.arange(keys.size, dtype=np.int32))
+    for i in lost.tolist():
+        pos[needles == keys[i]] = i
+    return pos
+
+
 def _cosines_to(q: TermVector, others: list[TermVector]) -> np.ndarray:
     """Cosine of ``q`` with each of ``others``, float32 in [0, 1].
 
@@ -152,8 +177,8 @@ def _cosines_to(q: TermVector, others: list[TermVector]) -> np.ndarray:
     ids = np.concatenate([v.ids for v in others])
     w = np.concatenate([v.weights for v in others])
     row = np.repeat(np.arange(k, dtype=np.int64), lens)
-    pos = np.minimum(np.searchsorted(q.ids, ids), q.ids.size - 1)
-    hit = q.ids[pos] == ids
+    pos = _positions(q.ids, ids)
+    hit = pos >= 0
     prod = q.weights[pos[hit]] * w[hit]
     out[:] = np.bincount(row[hit], weights=prod, minlength=k)
     np.clip(out, 0.0, 1.0, out=out)

@@ -268,6 +268,23 @@ def test_one_to_many_scores_are_bit_identical_to_the_batch_score():
     assert _cross_sum(a, b) == pytest.approx(pairwise, rel=1e-6)  # float32 per pair
 
 
+def test_term_positions_table_handles_collisions_and_misses():
+    import numpy as np
+
+    from dupdetect.story import _positions
+
+    rng = np.random.default_rng(0)
+    base = rng.integers(0, 2**32, 400, dtype=np.uint64).astype(np.uint32)
+    keys = np.unique(np.concatenate([base, base[:9] ^ np.uint32(1 << 20)]))  # same low bits
+    needles = np.concatenate([keys, rng.integers(0, 2**32, 999, dtype=np.uint64).astype(np.uint32),
+                              base[:9] ^ np.uint32(1 << 21)])
+    ref = np.searchsorted(keys, needles)
+    ref_c = np.minimum(ref, keys.size - 1)
+    expected = np.where((ref < keys.size) & (keys[ref_c] == needles), ref_c, -1)
+    assert np.array_equal(_positions(keys, needles), expected)
+    assert _positions(keys[:0], needles[:3]).tolist() == [-1, -1, -1]
+
+
 # --- save / load --------------------------------------------------------------------------------
 def _filled(make_index):
     idx = make_index(window=timedelta(days=3))
