@@ -209,25 +209,35 @@ class TermMatrix:
         np.cumsum(lens, out=offsets[1:])
         return TermMatrix(self.ids[idx], self.weights[idx], offsets)
 
-    def cosines(self, pairs: np.ndarray, chunk: int = 50_000) -> np.ndarray:
-        """Cosine of each ``(i, j)`` row pair, float32 in [0, 1]."""
+    def cosines(self, pairs: np.ndarray, chunk: int = 200_000) -> np.ndarray:
+        """Cosine of each ``(i, j)`` row pair, float32 in [0, 1].
+
+        Each distinct first row's terms are gathered once per chunk (LSH pairs come sorted by
+        their first row, tens of pairs each), then every second row's terms are looked up in
+        that small sorted array: one ``searchsorted`` instead of a per-pair merge.
+        """
         pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
         out = np.zeros(len(pairs), dtype=np.float32)
         lens_all = np.diff(self.offsets)
         for s in range(0, len(pairs), chunk):
             p = pairs[s : s + chunk]
             m = len(p)
-            la, lb = lens_all[p[:, 0]], lens_all[p[:, 1]]
-            ia, ib = _ranges(self.offsets[p[:, 0]], la), _ranges(self.offsets[p[:, 1]], lb)
-            pa = np.repeat(np.arange(m, dtype=np.uint64), la)
-            pb = np.repeat(np.arange(m, dtype=np.uint64), lb)
-            ka = (pa << np.uint64(32)) | self.ids[ia].astype(np.uint64)  # sorted: pair, then id
-            kb = (pb << np.uint64(32)) | self.ids[ib].astype(np.uint64)
-            pos = np.searchsorted(ka, kb)
-            pos_c = np.minimum(pos, max(ka.size - 1, 0))
-            hit = (pos < ka.size) & (ka[pos_c] == kb) if ka.size else np.zeros(kb.size, bool)
-            prod = self.weights[ia][pos_c[hit]] * self.weights[ib][hit]
-            out[s : s + m] = np.bincount(pb[hit].astype(np.int64), weights=prod, minlength=m)
+            firsts, rank = np.unique(p[:, 0], return_inverse=True)
+            la = lens_all[firsts]
+            ia = _ranges(self.offsets[firsts], la)
+            ka = (np.repeat(np.arange(firsts.size, dtype=np.uint64), la) << np.uint64(32)) | (
+                self.ids[ia].astype(np.uint64)
+            )  # sorted: first row's rank, then term id
+            lb = lens_all[p[:, 1]]
+            ib = _ranges(self.offsets[p[:, 1]], lb)
+            pb = np.repeat(np.arange(m, dtype=np.int64), lb)
+            kb = (rank.astype(np.uint64)[pb] << np.uint64(32)) | self.ids[ib].astype(np.uint64)
+            if ka.size == 0 or kb.size == 0:
+                continue
+            pos = np.minimum(np.searchsorted(ka, kb), ka.size - 1)
+            hit = ka[pos] == kb
+            prod = self.weights[ia][pos[hit]] * self.weights[ib][hit]
+            out[s : s + m] = np.bincount(pb[hit], weights=prod, minlength=m)
         np.clip(out, 0.0, 1.0, out=out)
         return out
 
