@@ -360,16 +360,19 @@ def group(
     strong = sims >= settings.threshold
     comps = components(n, pairs[strong])
     clusters: list[list[int]] = []
+    dense = [c for c in comps if 2 < len(c) <= DENSE_COMPONENT]
+    dense_pairs = _all_pairs(dense)  # every pair of every small component, scored in one call
+    dense_sims = features.similarities(dense_pairs) if len(dense_pairs) else np.zeros(0)
+    dense_sims[_outside_window(times, window, dense_pairs)] = 0.0
+    bounds = np.cumsum([0] + [len(c) * (len(c) - 1) // 2 for c in dense])
+    dense_at = {id(c): k for k, c in enumerate(dense)}
     for comp in comps:
         if len(comp) <= 2:
             clusters.append(comp)
             continue
         if len(comp) <= DENSE_COMPONENT:
-            c = np.asarray(comp, dtype=np.int64)
-            iu, ju = np.triu_indices(len(c), k=1)
-            cp = np.stack([c[iu], c[ju]], axis=1)
-            cs = features.similarities(cp)
-            cs[_outside_window(times, window, cp)] = 0.0
+            k = dense_at[id(comp)]
+            cp, cs = dense_pairs[bounds[k] : bounds[k + 1]], dense_sims[bounds[k] : bounds[k + 1]]
             edges = zip(cp[:, 0].tolist(), cp[:, 1].tolist(), cs.tolist())
         else:
             inside = np.isin(pairs[:, 0], comp) & np.isin(pairs[:, 1], comp)
@@ -379,17 +382,43 @@ def group(
     return clusters, pairs[strong], sims[strong]
 
 
-def _member_scores(features: Features, rows: list[int]) -> np.ndarray:
-    k = len(rows)
-    if k == 1:
-        return np.ones(1)
-    r = np.asarray(rows, dtype=np.int64)
+def _all_pairs(groups: list[list[int]]) -> np.ndarray:
+    """Every (a, b) pair inside each group, groups one after another, as an (m, 2) array."""
+    parts = []
+    for g in groups:
+        r = np.asarray(g, dtype=np.int64)
+        iu, ju = np.triu_indices(len(r), k=1)
+        parts.append(np.stack([r[iu], r[ju]], axis=1))
+    return np.concatenate(parts) if parts else np.zeros((0, 2), dtype=np.int64)
+
+
+def _scores_from_pairs(k: int, s: np.ndarray) -> np.ndarray:
     iu, ju = np.triu_indices(k, k=1)
-    s = features.similarities(np.stack([r[iu], r[ju]], axis=1)).astype(np.float64)
     m = np.zeros((k, k))
     m[iu, ju] = s
     m[ju, iu] = s
     return m.sum(axis=1) / (k - 1)
+
+
+def _member_scores(features: Features, rows: list[int]) -> np.ndarray:
+    """Each member's mean similarity to the other members (1.0 alone)."""
+    return _member_scores_many(features, [rows])[0]
+
+
+def _member_scores_many(features: Features, groups: list[list[int]]) -> list[np.ndarray]:
+    """:func:`_member_scores` of many clusters with one scoring call."""
+    multi = [g for g in groups if len(g) > 1]
+    sims = features.similarities(_all_pairs(multi)).astype(np.float64) if multi else None
+    out, at = [], 0
+    for g in groups:
+        k = len(g)
+        if k == 1:
+            out.append(np.ones(1))
+            continue
+        n = k * (k - 1) // 2
+        out.append(_scores_from_pairs(k, sims[at : at + n]))  # type: ignore[index]
+        at += n
+    return out
 
 
 def _run(
@@ -425,8 +454,7 @@ def _run(
         )
     taken: set[str] = set()
     clusters = []
-    for rows in groups:
-        scores = _member_scores(features, rows)
+    for rows, scores in zip(groups, _member_scores_many(features, groups)):
         members = tuple(
             Member(id=ids[r], score=float(s), index=r, title=titles[r])
             for r, s in zip(rows, scores)
