@@ -9,6 +9,10 @@ recombinations. Latency includes featurizing. Memory: RSS delta of this process 
 article (memory) or Redis ``used_memory`` delta per article (redis).
 
     python benchmarks/bench_story.py --sizes 10000,100000 --backends memory,redis
+    python benchmarks/bench_story.py --sizes 100000 --backends memory --adds 1000 --profile
+
+``--profile``: run the timed adds under cProfile and print the top functions (cumulative) to
+stderr; the latencies printed are then inflated by the profiler.
 """
 
 from __future__ import annotations
@@ -106,6 +110,7 @@ def main() -> None:
     ap.add_argument("--adds", type=int, default=1000)
     ap.add_argument("--corpus", default="/work/shared/eval/saudinewsnet")
     ap.add_argument("--sentences", type=int, default=60_000)
+    ap.add_argument("--profile", action="store_true", help="cProfile the timed adds")
     args = ap.parse_args()
     if not glob.glob(os.path.join(args.corpus, "*.zip")):
         print(f"skipped: no SaudiNewsNet zips in {args.corpus}")
@@ -131,7 +136,16 @@ def main() -> None:
             chosen = preload(idx, n, sent_terms, rng)
             t_load = time.perf_counter() - t0
             mem1 = (idx.storage.r.info("memory")["used_memory"] if srv else rss())
+            if args.profile:
+                import cProfile
+                import pstats
+
+                prof = cProfile.Profile()
+                prof.enable()
             res = measure(idx, sentences, chosen, args.adds, rng)
+            if args.profile:
+                prof.disable()
+                pstats.Stats(prof, stream=sys.stderr).sort_stats("cumulative").print_stats(30)
             row = {"backend": backend, "n": n, "bytes_per_doc": (mem1 - mem0) / n,
                    "preload_s": t_load, **res}
             if srv:

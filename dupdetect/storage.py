@@ -443,16 +443,38 @@ return 0
 """
 
 # KEYS[1] = the sig hash, KEYS[2..] = the bucket sets: the union of the buckets and the packed
-# signature of each member, in one round trip (HMGET in chunks: Lua's unpack() stack limit)
+# signature of each member, in one round trip (HMGET in chunks: Lua's unpack() stack limit).
+# Replies are three flat strings (numbers with a signature, their signatures concatenated,
+# numbers without one): a client parses 3 bulk strings, not 2 elements per proposal.
 _CANDIDATES = """
 local nums = redis.call('SUNION', unpack(KEYS, 2))
-local sigs = {}
+local have, sigs, lost = {}, {}, {}
 for i = 1, #nums, 4000 do
-  local part = redis.call('HMGET', KEYS[1], unpack(nums, i, math.min(i + 3999, #nums)))
-  for j = 1, #part do sigs[#sigs + 1] = part[j] end
+  local last = math.min(i + 3999, #nums)
+  local part = redis.call('HMGET', KEYS[1], unpack(nums, i, last))
+  for j = 1, #part do
+    if part[j] then
+      have[#have + 1] = nums[i + j - 1]
+      sigs[#sigs + 1] = part[j]
+    else
+      lost[#lost + 1] = nums[i + j - 1]
+    end
+  end
 end
-return {nums, sigs}
+return {table.concat(have, ','), table.concat(sigs), table.concat(lost, ',')}
 """
+
+# add (SADD) or remove (SREM) ARGV[2] in every set KEYS[...]: one command for a document's
+# bucket sets instead of one per band
+_BUCKETS = """
+for i = 1, #KEYS do redis.call(ARGV[1], KEYS[i], ARGV[2]) end
+return #KEYS
+"""
+
+
+def _ints(raw: bytes) -> list[int]:
+    return [int(x) for x in raw.split(b",")] if raw else []
+
 
 _PUB = struct.Struct("<d")
 
@@ -492,6 +514,7 @@ class RedisStorage(Storage):
         self._lock_wait = lock_wait
         self._release = self.r.register_script(_RELEASE)
         self._candidates = self.r.register_script(_CANDIDATES)
+        self._buckets = self.r.register_script(_BUCKETS)
         self._local = threading.local()
         # number -> Record: numbers are never reused and records never change, so a cached
         # record is never stale (its story is always read from the server)
@@ -502,6 +525,10 @@ class RedisStorage(Storage):
 
     def _k(self, *parts: object) -> str:
         return ":".join([self.namespace, *map(str, parts)])
+
+    def _bucket_names(self, keys: Sequence[int]) -> list[str]:
+        ns = self.namespace
+        return [f"{ns}:b:{band}:{key:x}" for band, key in enumerate(keys)]
 
     @contextmanager
     def _locked(self) -> Iterator[None]:
@@ -554,23 +581,20 @@ class RedisStorage(Storage):
         empty = np.zeros(0, np.int64), np.zeros((0, 0), np.uint32)
         if not keys:
             return empty
-        names = [self._k("b", band, f"{key:x}") for band, key in enumerate(keys)]
-        raw_nums, blobs = self._candidates(keys=[self._k("sig"), *names])
-        if not raw_nums:
-            return empty
-        nums = np.array([int(x) for x in raw_nums], dtype=np.int64)
-        lost = [i for i, b in enumerate(blobs) if b is None]
+        names = self._bucket_names(keys)
+        have, packed, lost = self._candidates(keys=[self._k("sig"), *names])
+        nums_l = _ints(have)
+        blobs = [packed] if packed else []
         if lost:  # indexed before the sig hash existed, or deleted meanwhile: use the record
-            rows = self.records(nums[lost].tolist())
-            blobs = list(blobs)
-            for i, row in zip(lost, rows):
-                blobs[i] = None if row is None else _pack_sig(row[0])
-            nums = np.array([n for n, b in zip(nums.tolist(), blobs) if b is not None], np.int64)
-            blobs = [b for b in blobs if b is not None]
-            if not blobs:
-                return empty
-        width = len(blobs[0])
-        buf = np.frombuffer(b"".join(blobs), dtype=np.uint8).reshape(len(blobs), width)
+            rows = [r for r in self.records(_ints(lost)) if r is not None]
+            nums_l += [r.num for r, _ in rows]
+            blobs += [_pack_sig(r) for r, _ in rows]
+        if not nums_l:
+            return empty
+        nums = np.array(nums_l, dtype=np.int64)
+        blob = b"".join(blobs)
+        width = len(blob) // len(nums_l)
+        buf = np.frombuffer(blob, dtype=np.uint8).reshape(len(nums_l), width)
         pub = buf[:, :8].copy().view("<f8").ravel()
         sigs = buf[:, 8:].copy().view("<u4").astype(np.uint32)
         order = np.argsort(nums, kind="stable")
@@ -639,8 +663,8 @@ class RedisStorage(Storage):
             p.sadd(self._k("s", story), rec.num)
             p.zadd(self._k("stories"), {story: _story_number(story)})
             p.zadd(self._k("t"), {rec.num: rec.published})
-            for band, key in enumerate(keys):
-                p.sadd(self._k("b", band, f"{key:x}"), rec.num)
+            if keys:
+                self._buckets(keys=self._bucket_names(keys), args=["SADD", rec.num], client=p)
         for nums, retired, survivor in change.moves:
             if nums:
                 p.sadd(self._k("s", survivor), *nums)
@@ -654,8 +678,8 @@ class RedisStorage(Storage):
             p.hdel(self._k("ids"), _jid(rec.doc_id))
             p.srem(self._k("s", story), rec.num)
             p.zrem(self._k("t"), rec.num)
-            for band, key in enumerate(keys):
-                p.srem(self._k("b", band, f"{key:x}"), rec.num)
+            if keys:
+                self._buckets(keys=self._bucket_names(keys), args=["SREM", rec.num], client=p)
         if change.events:
             p.rpush(self._k("events"), *[json.dumps(e, ensure_ascii=False)
                                          for e in change.events])
