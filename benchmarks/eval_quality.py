@@ -115,6 +115,7 @@ VARIANTS: list[Variant] = [
     Variant("ct0.05+pf1", "", {"candidate_threshold": 0.05}, prefilter=1.0),
     Variant("ct0.1+th0.33", "", {"candidate_threshold": 0.1, "threshold": 0.33}),
     Variant("ct0.1+containment", "", {"candidate_threshold": 0.1}, containment=0.5),
+    Variant("pf0.75", "prefilter at 0.75 x candidate_threshold", prefilter=0.75),
     Variant("window48h", "publication-time window 48 h (SaudiNewsNet: crawl time)",
             window_hours=48.0),
     Variant("window24h", "publication-time window 24 h (SaudiNewsNet: crawl time)",
@@ -273,15 +274,27 @@ def _prepare(text, *, clean=True):
 _FEATURE_CACHE: dict[tuple, Any] = {}
 
 
-def _featurize_all(texts, settings, progress):
+_orig_term_matrices = features.term_matrices
+
+
+def _term_matrices(term_lists):
+    # the library builds a batch's matrices in numpy; weighting variants need the per-doc path
+    if _ACTIVE.sublinear or _ACTIVE.lead:
+        return (features.TermMatrix.from_vectors([_term_vector(t) for t in term_lists]),
+                features.TermMatrix.from_vectors([_bigram_vector(t) for t in term_lists]))
+    return _orig_term_matrices(term_lists)
+
+
+def _featurize_all(texts, settings, progress, workers=None):
+    # one process: the variant's monkeypatches live in this one
     if len(texts) < 1000:
-        return _orig_featurize_all(texts, settings, progress)
+        return _orig_featurize_all(texts, settings, progress, 1)
     key = (len(texts), hash(texts[0]), hash(texts[-1]), sum(map(len, texts)), _ACTIVE.feature_key,
            settings.ngram, settings.num_perm, settings.seed, settings.min_terms)
     if key not in _FEATURE_CACHE:
         if len(_FEATURE_CACHE) > 4:
             _FEATURE_CACHE.pop(next(iter(_FEATURE_CACHE)))
-        _FEATURE_CACHE[key] = _orig_featurize_all(texts, settings, progress)
+        _FEATURE_CACHE[key] = _orig_featurize_all(texts, settings, progress, 1)
     return _FEATURE_CACHE[key]
 
 
@@ -300,6 +313,7 @@ def active(v: Variant) -> Iterator[Settings]:
         put(features, "term_vector", _term_vector)
         put(features, "bigram_vector", _bigram_vector)
         put(features, "featurize_terms", _featurize_terms)
+        put(features, "term_matrices", _term_matrices)
         put(features, "prepare", _prepare)
         put(simmod, "prepare", _prepare)
         put(features.Features, "similarities", _features_similarities)
@@ -314,11 +328,13 @@ def active(v: Variant) -> Iterator[Settings]:
         if v.suffixes is not None:
             put(tokens, "_SUFFIXES", v.suffixes)
         tokens.stem.cache_clear()
+        tokens._TERMS.clear()  # word -> term cache depends on the stemmer
         yield v.settings()
     finally:
         for obj, name, value in reversed(saved):
             setattr(obj, name, value)
         tokens.stem.cache_clear()
+        tokens._TERMS.clear()
         _ACTIVE = VARIANTS[0]
 
 
