@@ -33,7 +33,7 @@ __all__ = ["cluster", "cluster_texts", "Clustering", "Cluster", "Member", "Pair"
 
 #: Pairs whose MinHash estimate is below this fraction of ``candidate_threshold`` are dropped
 #: before exact verification (cheap, vectorized; LSH at low thresholds proposes many chance pairs).
-PREFILTER_FRACTION = 0.5
+PREFILTER_FRACTION = 0.75
 #: Components up to this size have every pair scored exactly before average linkage; larger ones
 #: use the LSH-proposed pairs only (missing pairs count as 0).
 DENSE_COMPONENT = 200
