@@ -52,7 +52,7 @@ import numpy as np
 
 from .features import Profile, TermMatrix, TermVector, featurize_terms, prepare
 from .index import band_keys as _band_keys
-from .pipeline import DENSE_COMPONENT, PREFILTER_FRACTION
+from .pipeline import DENSE_COMPONENT, PREFILTER_FRACTION, _window_seconds
 from .settings import Settings
 from .storage import Change, MemoryStorage, Record, Storage, make_storage
 
@@ -253,17 +253,7 @@ def _epoch(published: Any) -> float:
 
 
 def _window(window: Any) -> float | None:
-    if window is None:
-        return None
-    if isinstance(window, timedelta):
-        seconds = window.total_seconds()
-    elif isinstance(window, (int, float)) and not isinstance(window, bool):
-        seconds = float(window)
-    else:
-        raise TypeError(f"window must be a timedelta, seconds or None, got {type(window).__name__}")
-    if not seconds > 0:
-        raise ValueError(f"window must be positive, got {window!r}; e.g. timedelta(hours=72)")
-    return seconds
+    return _window_seconds(window)  # the same rule as cluster(window=...)
 
 
 def _story_no(story_id: str) -> int:
