@@ -1314,17 +1314,23 @@ def _no_records(path: str, what: str) -> ReadError:
     return ReadError(path, f"{what} contains no records; check that it is the right file")
 
 
-def _read_json(path: str, opts: _Options) -> Iterator[Article | ReadError]:
+def _read_container(path: str, empty_hint: str) -> str | ReadError:
+    """The decoded text of a many-article file, or the error that stops it (empty included)."""
     data = _read_all(path, None)
     if isinstance(data, ReadError):
-        yield data
-        return
+        return data
     text = _decode(data, path)
     if isinstance(text, ReadError):
-        yield text
-        return
+        return text
     if not text.strip():
-        yield ReadError(path, "file is empty; a .json file must hold a list of article objects")
+        return ReadError(path, f"file is empty; {empty_hint}")
+    return text
+
+
+def _read_json(path: str, opts: _Options) -> Iterator[Article | ReadError]:
+    text = _read_container(path, "a .json file must hold a list of article objects")
+    if isinstance(text, ReadError):
+        yield text
         return
     try:
         doc = json.loads(text)
@@ -1495,18 +1501,9 @@ def _parse_csv(
 
 
 def _read_csv(path: str, opts: _Options) -> Iterator[Article | ReadError]:
-    data = _read_all(path, None)
-    if isinstance(data, ReadError):
-        yield data
-        return
-    text = _decode(data, path)
+    text = _read_container(path, "a .csv file needs a header row, then one row per article")
     if isinstance(text, ReadError):
         yield text
-        return
-    if not text.strip():
-        yield ReadError(
-            path, "file is empty; a .csv file needs a header row, then one row per article"
-        )
         return
     first_line = text.lstrip("\n").split("\n", 1)[0]
     delimiter = _sniff_delimiter(first_line)
