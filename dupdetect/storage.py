@@ -508,7 +508,8 @@ class RedisStorage(Storage):
             raise ValueError(f"namespace must be a non-empty str without spaces, got {namespace!r}")
         self.url = url
         self.namespace = namespace
-        self.r = client if client is not None else redis.Redis.from_url(url)
+        # redis-py types replies as broad unions (bytes | str | list ...); we decode explicitly
+        self.r: Any = client if client is not None else redis.Redis.from_url(url)
         self.r.ping()  # fail here, with the URL in the message, not on the first add
         self._lock_px = int(lock_timeout * 1000)
         self._lock_wait = lock_wait
