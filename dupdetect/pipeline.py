@@ -27,16 +27,12 @@ import numpy as np
 from .features import Features
 from .graph import average_linkage, components
 from .index import candidate_pairs, estimated_jaccard_pairs
-from .settings import Settings
+
+# The fixed rules of the grouping live with Settings, so its fingerprint covers them.
+from .settings import DENSE_COMPONENT, PREFILTER_FRACTION, Settings
 
 __all__ = ["cluster", "cluster_texts", "Clustering", "Cluster", "Member", "Pair"]
 
-#: Pairs whose MinHash estimate is below this fraction of ``candidate_threshold`` are dropped
-#: before exact verification (cheap, vectorized; LSH at low thresholds proposes many chance pairs).
-PREFILTER_FRACTION = 0.75
-#: Components up to this size have every pair scored exactly before average linkage; larger ones
-#: use the LSH-proposed pairs only (missing pairs count as 0).
-DENSE_COMPONENT = 200
 _BATCH = 2000
 
 

@@ -17,6 +17,14 @@ __all__ = ["Settings", "FORMAT_VERSION"]
 #: Bump when shingling, signing or scoring changes in a way that changes results.
 FORMAT_VERSION = 1
 
+#: Pairs whose MinHash estimate is below this fraction of ``candidate_threshold`` are dropped
+#: before exact verification (cheap, vectorized; LSH at low thresholds proposes many chance pairs).
+#: 0.75 was chosen by benchmarks/eval_quality.py (RESULTS.md, "Prefilter fraction").
+PREFILTER_FRACTION = 0.75
+#: Components up to this size have every pair scored exactly before average linkage; larger ones
+#: use the LSH-proposed pairs only (missing pairs count as 0).
+DENSE_COMPONENT = 200
+
 
 def _check_unit(name: str, value: object, *, allow_zero: bool = False) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -96,5 +104,6 @@ class Settings:
     @property
     def fingerprint(self) -> str:
         """Short stable id of everything that changes signatures or scores."""
-        payload = json.dumps({"v": FORMAT_VERSION, **asdict(self)}, sort_keys=True)
+        rules = {"prefilter": PREFILTER_FRACTION, "dense": DENSE_COMPONENT}
+        payload = json.dumps({"v": FORMAT_VERSION, **rules, **asdict(self)}, sort_keys=True)
         return hashlib.blake2b(payload.encode(), digest_size=8).hexdigest()

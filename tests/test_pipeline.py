@@ -244,3 +244,11 @@ def test_unguarded_script_with_workers_runs_once(tmp_path: Path) -> None:
     )
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.count("RAN") == 1 and "RAN 18" in out.stdout
+
+
+def test_fingerprint_covers_fixed_rules(monkeypatch) -> None:
+    from dupdetect import settings as settings_module
+
+    before = Settings().fingerprint
+    monkeypatch.setattr(settings_module, "PREFILTER_FRACTION", 0.5)
+    assert Settings().fingerprint != before
