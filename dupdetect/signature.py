@@ -39,9 +39,9 @@ def _probe_table(num_perm: int, seed: int) -> np.ndarray:
     key = (num_perm, seed)
     table = _probe_cache.get(key)
     if table is None:
-        idx = np.arange(num_perm * _PROBES, dtype=np.uint64) + np.uint64(seed) * np.uint64(
-            0x9E3779B97F4A7C15
-        )
+        # the seed offset wraps modulo 2**64 on purpose; computed on Python ints (no warning)
+        offset = np.uint64((seed * 0x9E3779B97F4A7C15) & 0xFFFFFFFFFFFFFFFF)
+        idx = np.arange(num_perm * _PROBES, dtype=np.uint64) + offset
         h = fmix64(idx)
         table = ((((h >> np.uint64(32)) * np.uint64(num_perm)) >> np.uint64(32)).astype(np.int64))
         table = table.reshape(num_perm, _PROBES)
