@@ -7,6 +7,7 @@ skip when the binary is absent).
 from __future__ import annotations
 
 import glob
+import importlib.util
 import multiprocessing
 import os
 import random
@@ -25,8 +26,14 @@ from dupdetect.story import MergeEvent, StoryIndex
 sys.path.insert(0, os.path.dirname(__file__))
 from redis_server import RedisServer  # noqa: E402
 
-HAS_REDIS = shutil.which("redis-server") is not None
-NO_REDIS = "redis-server not on PATH (CI installs it with apt-get install redis-server)"
+_HAS_SERVER = shutil.which("redis-server") is not None
+_HAS_CLIENT = importlib.util.find_spec("redis") is not None
+HAS_REDIS = _HAS_SERVER and _HAS_CLIENT
+NO_REDIS = (
+    "redis-server not on PATH (CI installs it with apt-get install redis-server)"
+    if not _HAS_SERVER
+    else 'redis-py not installed (pip install "dupdetect[redis]")'
+)
 ROOT = Path(__file__).resolve().parent.parent
 
 # --- synthetic Arabic articles ------------------------------------------------------------------
