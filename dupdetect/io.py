@@ -44,7 +44,7 @@ import os
 import re
 import stat
 import unicodedata
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from types import ModuleType
@@ -1021,12 +1021,7 @@ def _read_glob(pattern: str, opts: _Options, seen_files: set[str]) -> Iterator[A
             files = _walk_folder(match)
         else:
             files = [match] if _supported(match) else []
-        for item in files:
-            if isinstance(item, ReadError):
-                yield item
-            else:
-                found += 1
-                yield from _read_file(item, opts, seen_files)
+        found += yield from _read_listed(files, opts, seen_files)
     if not found:
         yield ReadError(
             pattern,
@@ -1042,14 +1037,22 @@ def _path_key(path: str) -> tuple[str, ...]:
     return tuple(path.split(os.sep))
 
 
-def _read_folder(top: str, opts: _Options, seen_files: set[str]) -> Iterator[Article | ReadError]:
+def _read_listed(
+    items: Iterable[str | ReadError], opts: _Options, seen_files: set[str]
+) -> Generator[Article | ReadError, None, int]:
+    """Read each listed file (errors pass through); returns how many files were listed."""
     found = 0
-    for item in _walk_folder(top):
+    for item in items:
         if isinstance(item, ReadError):
             yield item
         else:
             found += 1
             yield from _read_file(item, opts, seen_files)
+    return found
+
+
+def _read_folder(top: str, opts: _Options, seen_files: set[str]) -> Iterator[Article | ReadError]:
+    found = yield from _read_listed(_walk_folder(top), opts, seen_files)
     if not found:
         yield ReadError(
             top,
