@@ -98,11 +98,16 @@ def candidate_pairs(
         keys = _band_keys(sigs, b * rows, (b + 1) * rows)
         order = np.argsort(keys, kind="stable")
         codes = _pairs_in_runs(idx[order], keys[order])
-        if codes.size:
-            all_codes.append(np.unique(codes))
+        if codes.size:  # no duplicates inside one band: two documents share one key per band
+            all_codes.append(codes)
     if not all_codes:
         return np.zeros((0, 2), dtype=np.int64)
-    codes = np.unique(np.concatenate(all_codes))
+    # sort + drop repeats (pairs found in several bands); numpy 2's hash-based np.unique was
+    # ~10x slower here
+    codes = np.concatenate(all_codes)
+    codes.sort()
+    if codes.size > 1:
+        codes = codes[np.concatenate(([True], codes[1:] != codes[:-1]))]
     return np.stack([codes >> 32, codes & 0xFFFFFFFF], axis=1)
 
 
