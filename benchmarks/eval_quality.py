@@ -134,6 +134,18 @@ _orig_prepare = features.prepare
 _orig_featurize_all = pipeline._featurize_all
 
 
+_EMPTY = features.TermVector(np.zeros(0, np.uint32), np.zeros(0, np.float32))
+_term_id = features._term_ids.__getitem__
+
+
+def _to_vector(counts: Counter) -> Any:
+    """Unit vector of (possibly weighted) counts, as the library's vectors are built."""
+    ids = np.array(sorted(counts), dtype=np.uint32)
+    w = np.array([counts[int(i)] for i in ids], dtype=np.float64)
+    w /= np.sqrt(np.dot(w, w))
+    return features.TermVector(ids, w.astype(np.float32))
+
+
 def _weighted_counts(keys: list[int]) -> Counter:
     v = _ACTIVE
     c: Counter = Counter()
@@ -154,12 +166,12 @@ def _term_vector(terms):
     if not v.sublinear and v.lead is None:
         return _orig_term_vector(terms)
     if not terms:
-        return features._EMPTY_VECTOR
-    return features._weights_to_vector(_weighted_counts([features._term_id(t) for t in terms]))
+        return _EMPTY
+    return _to_vector(_weighted_counts([_term_id(t) for t in terms]))
 
 
 def _bigram_keys(terms) -> list[int]:
-    ids = [features._term_id(t) for t in terms]
+    ids = [_term_id(t) for t in terms]
     return [((a * 0x9E3779B1) ^ (b + 0x7F4A7C15)) & 0xFFFFFFFF for a, b in zip(ids, ids[1:])]
 
 
@@ -168,8 +180,8 @@ def _bigram_vector(terms):
     if not v.sublinear and v.lead is None:
         return _orig_bigram_vector(terms)
     if len(terms) < 2:
-        return features._EMPTY_VECTOR
-    return features._weights_to_vector(_weighted_counts(_bigram_keys(terms)))
+        return _EMPTY
+    return _to_vector(_weighted_counts(_bigram_keys(terms)))
 
 
 def _raw_bigram_matrix(term_lists) -> tuple[Any, np.ndarray]:

@@ -14,7 +14,6 @@ signature in the LSH stage and is never grouped.
 from __future__ import annotations
 
 import hashlib
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -53,10 +52,6 @@ class _TermIds(dict[str, int]):
 _term_ids = _TermIds()
 
 
-def _term_id(term: str) -> int:
-    return _term_ids[term]
-
-
 _BIGRAM_MULT = np.uint64(0x9E3779B1)
 _BIGRAM_ADD = np.uint64(0x7F4A7C15)
 _MASK32 = np.uint64(0xFFFFFFFF)
@@ -88,31 +83,14 @@ class TermVector:
         return float(min(1.0, max(0.0, float(np.dot(self.weights[ia], other.weights[ib])))))
 
 
-def _weights_to_vector(counts: Counter[int]) -> TermVector:
-    ids = np.fromiter(counts.keys(), dtype=np.uint32, count=len(counts))
-    w = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
-    order = np.argsort(ids)
-    ids, w = ids[order], w[order]
-    w /= np.sqrt(np.dot(w, w))
-    return TermVector(ids, w.astype(np.float32))
-
-
-_EMPTY_VECTOR = TermVector(np.zeros(0, np.uint32), np.zeros(0, np.float32))
-
-
 def term_vector(terms: Sequence[str]) -> TermVector:
     """Unit vector of content-term counts (term ids are 32-bit hashes of the terms)."""
-    if not terms:
-        return _EMPTY_VECTOR
-    return _weights_to_vector(Counter(map(_term_ids.__getitem__, terms)))
+    return term_matrices([terms])[0].row(0)
 
 
 def bigram_vector(terms: Sequence[str]) -> TermVector:
     """Unit vector of counts of adjacent content-term pairs (word order, local phrasing)."""
-    if len(terms) < 2:
-        return _EMPTY_VECTOR
-    ids = np.fromiter(map(_term_ids.__getitem__, terms), dtype=np.uint64, count=len(terms))
-    return _weights_to_vector(Counter(_bigram_ids(ids).tolist()))
+    return term_matrices([terms])[1].row(0)
 
 
 def _batch_matrix(keys: np.ndarray, doc: np.ndarray, n_docs: int) -> TermMatrix:
@@ -165,7 +143,8 @@ class Profile:
 
     @classmethod
     def of(cls, terms: Sequence[str]) -> Profile:
-        return cls(term_vector(terms), bigram_vector(terms))
+        unigrams, bigrams = term_matrices([terms])
+        return cls(unigrams.row(0), bigrams.row(0))
 
     def similarity(self, other: Profile) -> float:
         """Mean of the unigram and bigram cosines, in [0, 1]."""
@@ -199,6 +178,11 @@ class TermMatrix:
 
     def __len__(self) -> int:
         return len(self.offsets) - 1
+
+    def row(self, i: int) -> TermVector:
+        """Row ``i`` as a :class:`TermVector`."""
+        a, b = int(self.offsets[i]), int(self.offsets[i + 1])
+        return TermVector(self.ids[a:b], self.weights[a:b])
 
     def take(self, rows: np.ndarray) -> TermMatrix:
         """A new matrix of the given rows, in that order."""

@@ -27,7 +27,8 @@ MAX_BUCKET = 500
 _M = np.uint64(0x9E3779B97F4A7C15)
 
 
-def _band_keys(signatures: np.ndarray, start: int, end: int) -> np.ndarray:
+def band_keys(signatures: np.ndarray, start: int, end: int) -> np.ndarray:
+    """One 64-bit key per row for signature columns ``start:end`` (one LSH band)."""
     band = signatures[:, start:end].astype(np.uint64)
     key = np.zeros(signatures.shape[0], dtype=np.uint64)
     for c in range(band.shape[1]):
@@ -35,11 +36,6 @@ def _band_keys(signatures: np.ndarray, start: int, end: int) -> np.ndarray:
         key += band[:, c]
         key = fmix64(key)
     return key
-
-
-def band_keys(signatures: np.ndarray, start: int, end: int) -> np.ndarray:
-    """One 64-bit key per row for signature columns ``start:end`` (one LSH band)."""
-    return _band_keys(signatures, start, end)
 
 
 def _pairs_in_runs(order: np.ndarray, keys_sorted: np.ndarray) -> np.ndarray:
@@ -95,7 +91,7 @@ def candidate_pairs(
     sigs = signatures[idx]
     all_codes = []
     for b in range(bands):
-        keys = _band_keys(sigs, b * rows, (b + 1) * rows)
+        keys = band_keys(sigs, b * rows, (b + 1) * rows)
         order = np.argsort(keys, kind="stable")
         codes = _pairs_in_runs(idx[order], keys[order])
         if codes.size:  # no duplicates inside one band: two documents share one key per band

@@ -40,7 +40,7 @@ import numpy as np
 
 from .features import Features, TermMatrix, featurize
 from .graph import average_linkage
-from .index import MAX_BUCKET, _band_keys, estimated_jaccard_pairs
+from .index import MAX_BUCKET, band_keys, estimated_jaccard_pairs
 from .pipeline import DENSE_COMPONENT, PREFILTER_FRACTION, _cluster_id, _member_scores, _settings
 from .settings import Settings
 
@@ -140,7 +140,7 @@ def featurize_partition(
         n = len(f)
         keys = np.zeros((n, bands), dtype=np.uint64)
         for b in range(bands):
-            keys[:, b] = _band_keys(f.signatures, b * rows, (b + 1) * rows)
+            keys[:, b] = band_keys(f.signatures, b * rows, (b + 1) * rows)
         keys_i = keys.view(np.int64)
         uo, bo = f.unigrams.offsets, f.bigrams.offsets
         yield pd.DataFrame({

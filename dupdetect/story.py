@@ -51,7 +51,7 @@ from typing import Any
 import numpy as np
 
 from .features import Profile, TermMatrix, TermVector, featurize_terms, prepare
-from .index import band_keys as _band_keys
+from .index import band_keys
 from .pipeline import DENSE_COMPONENT, PREFILTER_FRACTION, _window_seconds
 from .settings import Settings
 from .storage import Change, MemoryStorage, Record, Storage, make_storage
@@ -252,10 +252,6 @@ def _epoch(published: Any) -> float:
     return float(published)
 
 
-def _window(window: Any) -> float | None:
-    return _window_seconds(window)  # the same rule as cluster(window=...)
-
-
 def _story_no(story_id: str) -> int:
     return int(story_id.rsplit("-", 1)[1])
 
@@ -294,7 +290,7 @@ class StoryIndex:
         own = {k: options.pop(k) for k in list(options) if k in _OWN_OPTIONS}
         backend = {k: options.pop(k) for k in list(options) if k in _REDIS_OPTIONS}
         self.settings = Settings.from_options(settings, **options)
-        self.window = _window(window)
+        self.window = _window_seconds(window)
         self.max_matches = int(own.get("max_matches", 10))
         self.evict_batch = int(own.get("evict_batch", 64))
         if self.max_matches < 0 or self.evict_batch < 1:
@@ -316,7 +312,7 @@ class StoryIndex:
 
     def _keys(self, sig: np.ndarray) -> list[int]:
         b, r = self._bands, self._rows
-        return _band_keys(sig[: b * r].reshape(b, r), 0, r).tolist()
+        return band_keys(sig[: b * r].reshape(b, r), 0, r).tolist()
 
     def _cutoff(self, newest: float | None) -> float | None:
         if self.window is None or newest is None:

@@ -1,10 +1,14 @@
 from __future__ import annotations
 
+from collections import Counter
+
 import numpy as np
 
 from dupdetect.features import (
     Profile,
     TermMatrix,
+    TermVector,
+    _term_ids,
     bigram_vector,
     featurize,
     prepare,
@@ -14,15 +18,39 @@ from dupdetect.features import (
 from dupdetect.settings import Settings
 
 
+# Independent reference: Python Counters over Python ints, one document at a time.
+def _ref_vector(counts: Counter) -> TermVector:
+    if not counts:
+        return TermVector(np.zeros(0, np.uint32), np.zeros(0, np.float32))
+    ids = np.array(sorted(counts), dtype=np.uint32)
+    w = np.array([counts[int(i)] for i in ids], dtype=np.float64)
+    w /= np.sqrt(np.dot(w, w))
+    return TermVector(ids, w.astype(np.float32))
+
+
+def _ref_unigrams(terms) -> TermVector:
+    return _ref_vector(Counter(_term_ids[t] for t in terms))
+
+
+def _ref_bigrams(terms) -> TermVector:
+    ids = [_term_ids[t] for t in terms]
+    return _ref_vector(
+        Counter(((a * 0x9E3779B1) ^ (b + 0x7F4A7C15)) & 0xFFFFFFFF for a, b in zip(ids, ids[1:]))
+    )
+
+
 def test_batch_term_matrices_equal_per_document_vectors(stories) -> None:
     term_lists = [prepare(t) for t in stories.values()] + [[], ["x"], ["ab", "cd"], ["ab"] * 3]
     uni, bi = term_matrices(term_lists)
-    ref_u = TermMatrix.from_vectors([term_vector(t) for t in term_lists])
-    ref_b = TermMatrix.from_vectors([bigram_vector(t) for t in term_lists])
+    ref_u = TermMatrix.from_vectors([_ref_unigrams(t) for t in term_lists])
+    ref_b = TermMatrix.from_vectors([_ref_bigrams(t) for t in term_lists])
     for got, ref in ((uni, ref_u), (bi, ref_b)):
         assert np.array_equal(got.offsets, ref.offsets)
         assert np.array_equal(got.ids, ref.ids)
         assert np.array_equal(got.weights, ref.weights)
+    for k, t in enumerate(term_lists):  # the one-document functions are rows of the batch
+        assert np.array_equal(term_vector(t).ids, uni.row(k).ids)
+        assert np.array_equal(bigram_vector(t).weights, bi.row(k).weights)
 
 
 def test_batch_scores_equal_pairwise_profiles(stories) -> None:
