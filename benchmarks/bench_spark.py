@@ -62,21 +62,30 @@ def main() -> None:
 
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ["PYTHONPATH"] = os.pathsep.join(
-        x for x in (ROOT, os.environ.get("PYTHONPATH", "")) if x)
+        x for x in (ROOT, os.environ.get("PYTHONPATH", "")) if x
+    )
     from pyspark.sql import SparkSession
     from pyspark.sql import functions as F
 
     t = time.perf_counter()
-    spark = (SparkSession.builder.master(a.master).appName("bench_spark")
-             .config("spark.sql.shuffle.partitions", str(a.shuffle_partitions))
-             .config("spark.ui.enabled", "false").config("spark.driver.memory", "4g")
-             .getOrCreate())
+    spark = (
+        SparkSession.builder.master(a.master)
+        .appName("bench_spark")
+        .config("spark.sql.shuffle.partitions", str(a.shuffle_partitions))
+        .config("spark.ui.enabled", "false")
+        .config("spark.driver.memory", "4g")
+        .getOrCreate()
+    )
     spark.sparkContext.setLogLevel("ERROR")
     df = spark.createDataFrame(list(texts.items()), "id string, text string")
     if a.partitions:
         df = df.repartition(a.partitions)  # before numbering: order then follows partitions
-    per_part = sorted(r["n"] for r in df.groupBy(F.spark_partition_id().alias("p"))
-                      .agg(F.count("*").alias("n")).collect())
+    per_part = sorted(
+        r["n"]
+        for r in df.groupBy(F.spark_partition_id().alias("p"))
+        .agg(F.count("*").alias("n"))
+        .collect()
+    )
     startup_s = time.perf_counter() - t
     print(f"spark session + input: {startup_s:.1f}s; records/partition {per_part}", flush=True)
 
@@ -89,18 +98,28 @@ def main() -> None:
     want = {r["id"]: (r["cluster"], r["score"]) for r in local.to_records()}
     same_clusters = sum(got[k][0] == want[k][0] for k in want)
     worst = max(abs(got[k][1] - want[k][1]) for k in want)
-    pairs_equal = ({(r["a"], r["b"]) for r in res.pairs.collect()}
-                   == {(p.a, p.b) for p in local.pairs})
+    pairs_equal = {(r["a"], r["b"]) for r in res.pairs.collect()} == {
+        (p.a, p.b) for p in local.pairs
+    }
     spark.stop()
 
     out = {
-        "master": a.master, "records": seen, "documents": len(texts),
-        "local_s": round(local_s, 2), "spark_s": round(spark_s, 2),
-        "spark_startup_s": round(startup_s, 2), "ratio": round(spark_s / local_s, 2),
-        "records_per_partition": per_part, "stage_s": res.timings, "counts": res.counts,
-        "equal_cluster_ids": f"{same_clusters}/{len(want)}", "max_score_diff": worst,
-        "pairs_equal": pairs_equal, "local_clusters": len(local.clusters),
-        "local_groups": len(local.groups), "cpus": os.cpu_count(),
+        "master": a.master,
+        "records": seen,
+        "documents": len(texts),
+        "local_s": round(local_s, 2),
+        "spark_s": round(spark_s, 2),
+        "spark_startup_s": round(startup_s, 2),
+        "ratio": round(spark_s / local_s, 2),
+        "records_per_partition": per_part,
+        "stage_s": res.timings,
+        "counts": res.counts,
+        "equal_cluster_ids": f"{same_clusters}/{len(want)}",
+        "max_score_diff": worst,
+        "pairs_equal": pairs_equal,
+        "local_clusters": len(local.clusters),
+        "local_groups": len(local.groups),
+        "cpus": os.cpu_count(),
         "load_avg_at_end": os.getloadavg(),
     }
     print(json.dumps(out, indent=1))

@@ -92,8 +92,10 @@ def bench_throughput(texts: list[str], n_slow: int) -> dict:
     )
     t = time.perf_counter()
     featurize(texts, settings)
-    res["dupdetect full featurize (raw text: boilerplate, normalize, content terms, "
-        "signature, term vectors)"] = n / (time.perf_counter() - t)
+    res[
+        "dupdetect full featurize (raw text: boilerplate, normalize, content terms, "
+        "signature, term vectors)"
+    ] = n / (time.perf_counter() - t)
     res["(normalize() alone, raw -> normalized text)"] = n / t_norm
 
     sub = norm[:n_slow]
@@ -104,8 +106,9 @@ def bench_throughput(texts: list[str], n_slow: int) -> dict:
         m.digest()
     res["datasketch MinHash.update_batch"] = len(sub) / (time.perf_counter() - t)
     t = time.perf_counter()
-    ms = MinHash.bulk([[s.encode("utf-8") for s in char_shingles(x)] for x in sub],
-                      num_perm=NUM_PERM)
+    ms = MinHash.bulk(
+        [[s.encode("utf-8") for s in char_shingles(x)] for x in sub], num_perm=NUM_PERM
+    )
     res["datasketch MinHash.bulk"] = len(sub) / (time.perf_counter() - t)
     del ms
     t = time.perf_counter()
@@ -120,14 +123,18 @@ def bench_throughput(texts: list[str], n_slow: int) -> dict:
 
     sig_key = next(k for k in res if k.startswith("dupdetect signature"))
     full_key = next(k for k in res if k.startswith("dupdetect full"))
-    _print(f"\n## 1. Signing throughput ({n} articles; datasketch on the first {len(sub)}; "
-           f"num_perm={NUM_PERM}, char {NGRAM}-grams, 1 process)\n")
+    _print(
+        f"\n## 1. Signing throughput ({n} articles; datasketch on the first {len(sub)}; "
+        f"num_perm={NUM_PERM}, char {NGRAM}-grams, 1 process)\n"
+    )
     _print("| method | docs/s | dupdetect signature / this | dupdetect full featurize / this |")
     _print("|---|---:|---:|---:|")
     for k, v in res.items():
         _print(f"| {k} | {v:,.0f} | {res[sig_key] / v:.2f}x | {res[full_key] / v:.2f}x |")
-    _print("\nCompared: the 'dupdetect signature' row (same input as the peers: normalized text, "
-           "shingling included).")
+    _print(
+        "\nCompared: the 'dupdetect signature' row (same input as the peers: normalized text, "
+        "shingling included)."
+    )
     return res
 
 
@@ -208,8 +215,12 @@ def _dupdetect_job(folder: str, workers: int) -> dict:
     import dupdetect
 
     r = dupdetect.cluster(folder, workers=workers, progress=False)
-    return {"docs": sum(c.size for c in r.clusters), "verified": len(r.pairs),
-            "clusters": len(r.clusters), "errors": len(r.errors)}
+    return {
+        "docs": sum(c.size for c in r.clusters),
+        "verified": len(r.pairs),
+        "clusters": len(r.clusters),
+        "errors": len(r.errors),
+    }
 
 
 def _time_v(cmd: list[str]) -> tuple[float, float, str]:
@@ -218,7 +229,7 @@ def _time_v(cmd: list[str]) -> tuple[float, float, str]:
         raise RuntimeError(f"{cmd} failed:\n{p.stderr[-3000:]}")
     wall = re.search(r"Elapsed \(wall clock\) time.*: (.+)", p.stderr).group(1).strip()
     parts = [float(x) for x in wall.split(":")]
-    secs = sum(v * 60 ** k for k, v in enumerate(reversed(parts)))
+    secs = sum(v * 60**k for k, v in enumerate(reversed(parts)))
     rss_kb = float(re.search(r"Maximum resident set size \(kbytes\): (\d+)", p.stderr).group(1))
     return secs, rss_kb / 1024 / 1024, p.stdout.strip().splitlines()[-1]
 
@@ -232,8 +243,10 @@ def bench_e2e(texts: list[str], tools: list[str]) -> dict:
         for i, t in enumerate(texts):
             with open(os.path.join(d, f"{i:06d}.txt"), "w", encoding="utf-8") as f:
                 f.write(t)
-        _print(f"\n## 2. End to end ({len(texts)} .txt files; each run a subprocess under "
-               "/usr/bin/time -v)\n")
+        _print(
+            f"\n## 2. End to end ({len(texts)} .txt files; each run a subprocess under "
+            "/usr/bin/time -v)\n"
+        )
         _print("| tool | wall s | peak RSS GB | output |")
         _print("|---|---:|---:|---|")
         for tool in tools:
@@ -251,8 +264,10 @@ def bench_e2e(texts: list[str], tools: list[str]) -> dict:
 def bench_scaling(texts: list[str], sizes: list[int]) -> None:
     from dupdetect.pipeline import cluster_texts
 
-    _print("\n## 3. Scaling: cluster_texts on synthetic corpora (real sentences recombined, 20% "
-           "planted near-duplicates), 1 process, each size a fresh subprocess\n")
+    _print(
+        "\n## 3. Scaling: cluster_texts on synthetic corpora (real sentences recombined, 20% "
+        "planted near-duplicates), 1 process, each size a fresh subprocess\n"
+    )
     _print("| articles | wall s | ms/article | peak RSS GB | KB/article | verified pairs |")
     _print("|---:|---:|---:|---:|---:|---:|")
     del cluster_texts
@@ -260,10 +275,14 @@ def bench_scaling(texts: list[str], sizes: list[int]) -> None:
         cmd = [sys.executable, os.path.abspath(__file__), "--job", f"scale:{n}", "-"]
         wall, rss, out = _time_v(cmd)
         info = json.loads(out)
-        _print(f"| {n:,} | {info['cluster_s']:.1f} | {1000 * info['cluster_s'] / n:.2f} | "
-               f"{rss:.2f} | {rss * 1024 * 1024 / n:.1f} | {info['verified']:,} |")
-    _print("\nwall s: cluster_texts only (corpus synthesis excluded); peak RSS: whole process, "
-           "including the corpus in memory.")
+        _print(
+            f"| {n:,} | {info['cluster_s']:.1f} | {1000 * info['cluster_s'] / n:.2f} | "
+            f"{rss:.2f} | {rss * 1024 * 1024 / n:.1f} | {info['verified']:,} |"
+        )
+    _print(
+        "\nwall s: cluster_texts only (corpus synthesis excluded); peak RSS: whole process, "
+        "including the corpus in memory."
+    )
 
 
 def _scale_job(n: int) -> dict:
@@ -274,8 +293,11 @@ def _scale_job(n: int) -> dict:
     del base
     t = time.perf_counter()
     r = cluster_texts(synth, progress=False, workers=1)  # the table says "1 process"
-    return {"cluster_s": time.perf_counter() - t, "verified": len(r.pairs),
-            "clusters": len(r.clusters)}
+    return {
+        "cluster_s": time.perf_counter() - t,
+        "verified": len(r.pairs),
+        "clusters": len(r.clusters),
+    }
 
 
 # ----------------------------------------------------------------------------- 4 accuracy
@@ -310,22 +332,30 @@ def bench_accuracy(arts: list[dict], n_pairs: int) -> None:
     exact = np.array([len(sets[a] & sets[b]) / max(1, len(sets[a] | sets[b])) for a, b in pairs])
     e_dd = np.array([estimate_jaccard(sig[a], sig[b]) for a, b in pairs])
     e_ds = np.array([dsk[a].jaccard(dsk[b]) for a, b in pairs])
-    _print(f"\n## 4. Accuracy of the estimate ({len(pairs)} pairs: {len(same)} same-title "
-           f"pairs across the corpus + {len(rand)} random; num_perm={NUM_PERM}, char 5-grams "
-           "of the normalized text)\n")
+    _print(
+        f"\n## 4. Accuracy of the estimate ({len(pairs)} pairs: {len(same)} same-title "
+        f"pairs across the corpus + {len(rand)} random; num_perm={NUM_PERM}, char 5-grams "
+        "of the normalized text)\n"
+    )
     _print("| exact Jaccard | pairs | dupdetect MAE | datasketch MAE |")
     _print("|---|---:|---:|---:|")
     edges = [0, 0.1, 0.3, 0.5, 0.7, 0.9, 1.0001]
     for lo, hi in zip(edges[:-1], edges[1:]):
         m = (exact >= lo) & (exact < hi)
         if m.any():
-            _print(f"| [{lo:.1f}, {min(hi, 1):.1f}{')' if hi < 1 else ']'} | {m.sum()} | "
-                   f"{np.abs(e_dd[m] - exact[m]).mean():.4f} | "
-                   f"{np.abs(e_ds[m] - exact[m]).mean():.4f} |")
-    _print(f"| all | {len(pairs)} | {np.abs(e_dd - exact).mean():.4f} | "
-           f"{np.abs(e_ds - exact).mean():.4f} |")
-    _print(f"\n(theory for an unbiased k={NUM_PERM} estimator at J=0.5: "
-           f"MAE ~ {np.sqrt(2 / np.pi * 0.25 / NUM_PERM):.4f})")
+            _print(
+                f"| [{lo:.1f}, {min(hi, 1):.1f}{')' if hi < 1 else ']'} | {m.sum()} | "
+                f"{np.abs(e_dd[m] - exact[m]).mean():.4f} | "
+                f"{np.abs(e_ds[m] - exact[m]).mean():.4f} |"
+            )
+    _print(
+        f"| all | {len(pairs)} | {np.abs(e_dd - exact).mean():.4f} | "
+        f"{np.abs(e_ds - exact).mean():.4f} |"
+    )
+    _print(
+        f"\n(theory for an unbiased k={NUM_PERM} estimator at J=0.5: "
+        f"MAE ~ {np.sqrt(2 / np.pi * 0.25 / NUM_PERM):.4f})"
+    )
 
 
 # ----------------------------------------------------------------------------- 5 parallel
@@ -343,7 +373,8 @@ def bench_parallel(texts: list[str]) -> None:
     par = featurize_parallel(texts, s, workers=w)
     tw = time.perf_counter() - t
     same = np.array_equal(one.signatures, par.signatures) and np.array_equal(
-        one.unigrams.weights, par.unigrams.weights)
+        one.unigrams.weights, par.unigrams.weights
+    )
     del featurize
     _print(f"\n## 5. Parallel featurize ({len(texts)} articles, chunks of 2000, spawn)\n")
     _print("| workers | wall s | docs/s | speedup |")
@@ -378,8 +409,10 @@ def bench_profile(texts: list[str]) -> None:
         "pipeline._member_scores": ("pipeline.py", "_member_scores"),
         "pipeline._featurize_all": ("pipeline.py", "_featurize_all"),
     }
-    _print(f"\n## 6. Profile: cluster_texts on {len(texts)} articles under cProfile "
-           f"(wall {wall:.1f} s with profiler overhead)\n")
+    _print(
+        f"\n## 6. Profile: cluster_texts on {len(texts)} articles under cProfile "
+        f"(wall {wall:.1f} s with profiler overhead)\n"
+    )
     _print("| stage (cumulative, overlapping) | s | % of total |")
     _print("|---|---:|---:|")
     total = max(v[3] for v in st.stats.values())
@@ -423,8 +456,9 @@ def bench_suggestions(texts: list[str]) -> None:
             w /= np.sqrt(np.bincount(d, weights=w * w, minlength=n))[d]
             off = np.zeros(n + 1, np.int64)
             np.cumsum(np.bincount(d, minlength=n), out=off[1:])
-            return TermMatrix((k & np.uint64(0xFFFFFFFF)).astype(np.uint32),
-                              w.astype(np.float32), off)
+            return TermMatrix(
+                (k & np.uint64(0xFFFFFFFF)).astype(np.uint32), w.astype(np.float32), off
+            )
 
         same = np.ones(ids.size, bool)
         same[(np.cumsum(lens) - lens)[lens > 0]] = False  # first term of a document
@@ -441,24 +475,33 @@ def bench_suggestions(texts: list[str]) -> None:
     t = time.perf_counter()
     u1, b1 = batch_matrices(terms)
     t1 = time.perf_counter() - t
-    same_out = all(np.array_equal(getattr(x, f), getattr(y, f)) for x, y in ((u0, u1), (b0, b1))
-                   for f in ("ids", "weights", "offsets"))
+    same_out = all(
+        np.array_equal(getattr(x, f), getattr(y, f))
+        for x, y in ((u0, u1), (b0, b1))
+        for f in ("ids", "weights", "offsets")
+    )
     _print("\n| term matrices in featurize_terms (features.py) | s | speedup | output identical |")
     _print("|---|---:|---:|---|")
     _print(f"| current (Counter + TermVector per document) | {t0:.2f} | 1.00x | - |")
-    _print(f"| one np.unique over (doc, term id) keys per batch | {t1:.2f} | {t0 / t1:.2f}x | "
-           f"{same_out} |")
+    _print(
+        f"| one np.unique over (doc, term id) keys per batch | {t1:.2f} | {t0 / t1:.2f}x | "
+        f"{same_out} |"
+    )
 
 
 # ----------------------------------------------------------------------------- main
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="small sizes, a minute or two")
-    ap.add_argument("--sections",
-                    default="throughput,accuracy,parallel,profile,suggestions,e2e,scaling")
+    ap.add_argument(
+        "--sections", default="throughput,accuracy,parallel,profile,suggestions,e2e,scaling"
+    )
     ap.add_argument("--scaling", default=None, help="comma-separated sizes")
-    ap.add_argument("--e2e-tools", default="dupdetect,dupdetect-2workers,rensa,datasketch",
-                    help="end-to-end runs, comma-separated")
+    ap.add_argument(
+        "--e2e-tools",
+        default="dupdetect,dupdetect-2workers,rensa,datasketch",
+        help="end-to-end runs, comma-separated",
+    )
     ap.add_argument("--job", nargs=2, metavar=("TOOL", "DIR"), help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
 
@@ -480,18 +523,24 @@ def main(argv: list[str] | None = None) -> None:
     import rensa  # noqa: F401
 
     sections = a.sections.split(",")
-    head = subprocess.run(["git", "-C", HERE, "log", "-1", "--format=%h %s"], capture_output=True,
-                          text=True).stdout.strip()[:80]
-    _print(f"# bench_speed {'--quick ' if a.quick else ''}{time.strftime('%Y-%m-%d %H:%M')}, "
-           f"at {head}")
-    _print(f"python {platform.python_version()}, numpy {np.__version__}, datasketch "
-           f"{datasketch.__version__}, {os.cpu_count()} CPUs, {platform.machine()}, "
-           f"load average at start {os.getloadavg()[0]:.1f}")
+    head = subprocess.run(
+        ["git", "-C", HERE, "log", "-1", "--format=%h %s"], capture_output=True, text=True
+    ).stdout.strip()[:80]
+    _print(
+        f"# bench_speed {'--quick ' if a.quick else ''}{time.strftime('%Y-%m-%d %H:%M')}, at {head}"
+    )
+    _print(
+        f"python {platform.python_version()}, numpy {np.__version__}, datasketch "
+        f"{datasketch.__version__}, {os.cpu_count()} CPUs, {platform.machine()}, "
+        f"load average at start {os.getloadavg()[0]:.1f}"
+    )
     t = time.perf_counter()
     arts = _corpus.load_articles()
     texts = [x["text"] for x in arts]
-    _print(f"SaudiNewsNet: {len(texts)} articles, {sum(map(len, texts)):,} characters "
-           f"(loaded in {time.perf_counter() - t:.1f} s)")
+    _print(
+        f"SaudiNewsNet: {len(texts)} articles, {sum(map(len, texts)):,} characters "
+        f"(loaded in {time.perf_counter() - t:.1f} s)"
+    )
     q = a.quick
     if "throughput" in sections:
         bench_throughput(texts[: 2000 if q else 5000], 300 if q else 1000)

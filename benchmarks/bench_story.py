@@ -59,8 +59,9 @@ def rss() -> int:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
-def preload(idx: StoryIndex, n: int, sent_terms: list[list[str]], rng: random.Random,
-            batch: int = 2000) -> list[list[int]]:
+def preload(
+    idx: StoryIndex, n: int, sent_terms: list[list[str]], rng: random.Random, batch: int = 2000
+) -> list[list[int]]:
     """Insert n synthetic articles straight into storage; returns their sentence choices."""
     st, chosen = idx.storage, []
     for s in range(0, n, batch):
@@ -73,19 +74,23 @@ def preload(idx: StoryIndex, n: int, sent_terms: list[list[str]], rng: random.Ra
             u0, u1 = f.unigrams.offsets[j], f.unigrams.offsets[j + 1]
             b0, b1 = f.bigrams.offsets[j], f.bigrams.offsets[j + 1]
             uni, bi = f.unigrams, f.bigrams
-            prof = Profile(TermVector(uni.ids[u0:u1].copy(), uni.weights[u0:u1].copy()),
-                           TermVector(bi.ids[b0:b1].copy(), bi.weights[b0:b1].copy()))
+            prof = Profile(
+                TermVector(uni.ids[u0:u1].copy(), uni.weights[u0:u1].copy()),
+                TermVector(bi.ids[b0:b1].copy(), bi.weights[b0:b1].copy()),
+            )
             num = st.next_number("doc")
-            rec = Record(num, f"pre{num}", 1.7e9 + num, bool(f.short[j]), f.signatures[j].copy(),
-                         prof, None)
+            rec = Record(
+                num, f"pre{num}", 1.7e9 + num, bool(f.short[j]), f.signatures[j].copy(), prof, None
+            )
             story = f"s-{st.next_number('story')}"
             change.insert.append((rec, story, [] if rec.short else idx._keys(rec.signature)))
         st.commit(change)
     return chosen
 
 
-def measure(idx: StoryIndex, sentences: list[str], chosen: list[list[int]], adds: int,
-            rng: random.Random) -> dict[str, float]:
+def measure(
+    idx: StoryIndex, sentences: list[str], chosen: list[list[int]], adds: int, rng: random.Random
+) -> dict[str, float]:
     lat, joined = [], 0
     for i in range(adds):
         if i % 3 == 0:  # a rewrite of a preloaded article: drop one sentence, add another
@@ -99,8 +104,12 @@ def measure(idx: StoryIndex, sentences: list[str], chosen: list[list[int]], adds
         lat.append(time.perf_counter() - t0)
         joined += not a.new_story
     ms = np.array(lat) * 1000
-    return {"p50": float(np.percentile(ms, 50)), "p99": float(np.percentile(ms, 99)),
-            "max": float(ms.max()), "joined": joined / adds}
+    return {
+        "p50": float(np.percentile(ms, 50)),
+        "p99": float(np.percentile(ms, 99)),
+        "max": float(ms.max()),
+        "joined": joined / adds,
+    }
 
 
 def main() -> None:
@@ -135,7 +144,7 @@ def main() -> None:
             t0 = time.perf_counter()
             chosen = preload(idx, n, sent_terms, rng)
             t_load = time.perf_counter() - t0
-            mem1 = (idx.storage.r.info("memory")["used_memory"] if srv else rss())
+            mem1 = idx.storage.r.info("memory")["used_memory"] if srv else rss()
             if args.profile:
                 import cProfile
                 import pstats
@@ -146,8 +155,13 @@ def main() -> None:
             if args.profile:
                 prof.disable()
                 pstats.Stats(prof, stream=sys.stderr).sort_stats("cumulative").print_stats(30)
-            row = {"backend": backend, "n": n, "bytes_per_doc": (mem1 - mem0) / n,
-                   "preload_s": t_load, **res}
+            row = {
+                "backend": backend,
+                "n": n,
+                "bytes_per_doc": (mem1 - mem0) / n,
+                "preload_s": t_load,
+                **res,
+            }
             if srv:
                 row["lock_ms_per_add"] = idx.storage.lock_wait_total / args.adds * 1000
                 idx.close()
@@ -155,12 +169,16 @@ def main() -> None:
             rows.append(row)
             print(json.dumps(row), file=sys.stderr, flush=True)
             del idx
-    print("| backend | indexed | add p50 ms | add p99 ms | max ms | joined a story "
-          "| memory/article | preload s |")
+    print(
+        "| backend | indexed | add p50 ms | add p99 ms | max ms | joined a story "
+        "| memory/article | preload s |"
+    )
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
-        print(f"| {r['backend']} | {r['n']:,} | {r['p50']:.2f} | {r['p99']:.2f} | {r['max']:.1f} "
-              f"| {r['joined']:.0%} | {r['bytes_per_doc'] / 1024:.1f} KiB | {r['preload_s']:.0f} |")
+        print(
+            f"| {r['backend']} | {r['n']:,} | {r['p50']:.2f} | {r['p99']:.2f} | {r['max']:.1f} "
+            f"| {r['joined']:.0%} | {r['bytes_per_doc'] / 1024:.1f} KiB | {r['preload_s']:.0f} |"
+        )
 
 
 if __name__ == "__main__":

@@ -52,9 +52,9 @@ from dupdetect import Settings  # noqa: E402
 
 features = import_module("dupdetect.features")
 pipeline = import_module("dupdetect.pipeline")
-tokens = import_module("dupdetect.tokens")
+tokens = import_module("dupdetect.terms")
 simmod = import_module("dupdetect.similarity")
-index = import_module("dupdetect.index")
+index = import_module("dupdetect.lsh")
 
 
 # --------------------------------------------------------------------------------------------
@@ -105,9 +105,12 @@ VARIANTS: list[Variant] = [
     Variant("uni1.0", "unigram cosine only", w_uni=1.0),
     Variant("lead30x2", "first 30 content terms (title + lead) count twice", lead=(30, 2.0)),
     Variant("containment", "max(score, 0.5 * bigram containment of the shorter)", containment=0.5),
-    Variant("stem+", "more suffixes (ية ان تين يه) and single-letter و/ف/ب/ل before 4+ letters",
-            prefixes=_BASE_PREFIXES + ("و", "ف", "ب", "ل"),
-            suffixes=("تين", "ات", "ون", "ين", "ان", "ية", "يه", "ها", "هم", "ه")),
+    Variant(
+        "stem+",
+        "more suffixes (ية ان تين يه) and single-letter و/ف/ب/ل before 4+ letters",
+        prefixes=_BASE_PREFIXES + ("و", "ف", "ب", "ل"),
+        suffixes=("تين", "ات", "ون", "ين", "ان", "ية", "يه", "ها", "هم", "ه"),
+    ),
     Variant("stem-", "no suffix stripping", suffixes=()),
     Variant("ngram4", "4-char shingles of the term stream: rewrites share more", {"ngram": 4}),
     Variant("ngram4+ct0.1", "", {"ngram": 4, "candidate_threshold": 0.1}),
@@ -116,10 +119,12 @@ VARIANTS: list[Variant] = [
     Variant("ct0.1+th0.33", "", {"candidate_threshold": 0.1, "threshold": 0.33}),
     Variant("ct0.1+containment", "", {"candidate_threshold": 0.1}, containment=0.5),
     Variant("pf0.75", "prefilter at 0.75 x candidate_threshold", prefilter=0.75),
-    Variant("window48h", "publication-time window 48 h (SaudiNewsNet: crawl time)",
-            window_hours=48.0),
-    Variant("window24h", "publication-time window 24 h (SaudiNewsNet: crawl time)",
-            window_hours=24.0),
+    Variant(
+        "window48h", "publication-time window 48 h (SaudiNewsNet: crawl time)", window_hours=48.0
+    ),
+    Variant(
+        "window24h", "publication-time window 24 h (SaudiNewsNet: crawl time)", window_hours=24.0
+    ),
 ]
 BY_NAME = {v.name: v for v in VARIANTS}
 
@@ -292,8 +297,10 @@ _orig_term_matrices = features.term_matrices
 def _term_matrices(term_lists):
     # the library builds a batch's matrices in numpy; weighting variants need the per-doc path
     if _ACTIVE.sublinear or _ACTIVE.lead:
-        return (features.TermMatrix.from_vectors([_term_vector(t) for t in term_lists]),
-                features.TermMatrix.from_vectors([_bigram_vector(t) for t in term_lists]))
+        return (
+            features.TermMatrix.from_vectors([_term_vector(t) for t in term_lists]),
+            features.TermMatrix.from_vectors([_bigram_vector(t) for t in term_lists]),
+        )
     return _orig_term_matrices(term_lists)
 
 
@@ -301,8 +308,17 @@ def _featurize_all(texts, settings, progress, workers=None):
     # one process: the variant's monkeypatches live in this one
     if len(texts) < 1000:
         return _orig_featurize_all(texts, settings, progress, 1)
-    key = (len(texts), hash(texts[0]), hash(texts[-1]), sum(map(len, texts)), _ACTIVE.feature_key,
-           settings.ngram, settings.num_perm, settings.seed, settings.min_terms)
+    key = (
+        len(texts),
+        hash(texts[0]),
+        hash(texts[-1]),
+        sum(map(len, texts)),
+        _ACTIVE.feature_key,
+        settings.ngram,
+        settings.num_perm,
+        settings.seed,
+        settings.min_terms,
+    )
     if key not in _FEATURE_CACHE:
         if len(_FEATURE_CACHE) > 4:
             _FEATURE_CACHE.pop(next(iter(_FEATURE_CACHE)))
@@ -418,7 +434,8 @@ def section_semeval(st: Settings, verbose: bool) -> dict[str, Any] | None:
     order = sorted(names)
     pos_of = {n: k for k, n in enumerate(order)}
     text_of = {f"{r['pair']}_1": x for r, x in zip(rows, a)} | {
-        f"{r['pair']}_2": y for r, y in zip(rows, b)}
+        f"{r['pair']}_2": y for r, y in zip(rows, b)
+    }
     cand, keep, F = _candidates([text_of[n] for n in order], st)
     proposed = {tuple(p_) for p_ in cand.tolist()}
     kept = {tuple(p_) for p_ in cand[keep].tolist()}
@@ -439,20 +456,36 @@ def section_semeval(st: Settings, verbose: bool) -> dict[str, Any] | None:
             stages["split by linkage"] += 1
         else:
             stages["grouped"] += 1
-    lsh_recall = sum(1 for i in pos if tuple(sorted((pos_of[f"{rows[i]['pair']}_1"],
-                                                     pos_of[f"{rows[i]['pair']}_2"]))) in proposed)
+    lsh_recall = sum(
+        1
+        for i in pos
+        if tuple(sorted((pos_of[f"{rows[i]['pair']}_1"], pos_of[f"{rows[i]['pair']}_2"])))
+        in proposed
+    )
     out = {
-        "sem_rho": rho, "sem_P": p, "sem_R": rcl, "sem_F1": f1, "sem_pos": len(pos),
-        "sem_neg": len(neg), "sem_lsh_recall": lsh_recall / len(pos),
-        "sem_best_F1": best[0], "sem_best_t": best[1], "sem_stages": dict(stages),
-        "sem_clusters": len(res.groups), "sem_max": max(c.size for c in res.clusters),
+        "sem_rho": rho,
+        "sem_P": p,
+        "sem_R": rcl,
+        "sem_F1": f1,
+        "sem_pos": len(pos),
+        "sem_neg": len(neg),
+        "sem_lsh_recall": lsh_recall / len(pos),
+        "sem_best_F1": best[0],
+        "sem_best_t": best[1],
+        "sem_stages": dict(stages),
+        "sem_clusters": len(res.groups),
+        "sem_max": max(c.size for c in res.clusters),
     }
     if verbose:
-        print(f"[semeval] {len(rows)} pairs ({len(pos)} same-story, {len(neg)} different); "
-              f"Spearman {rho:.3f}; cluster() P {p:.3f} R {rcl:.3f} F1 {f1:.3f}; "
-              f"oracle score-threshold F1 {best[0]:.3f} @ {best[1]:.3f}")
-        print(f"[semeval] positives: LSH proposed {lsh_recall}/{len(pos)}; "
-              f"fate: {dict(stages)}; groups {out['sem_clusters']}, largest {out['sem_max']}")
+        print(
+            f"[semeval] {len(rows)} pairs ({len(pos)} same-story, {len(neg)} different); "
+            f"Spearman {rho:.3f}; cluster() P {p:.3f} R {rcl:.3f} F1 {f1:.3f}; "
+            f"oracle score-threshold F1 {best[0]:.3f} @ {best[1]:.3f}"
+        )
+        print(
+            f"[semeval] positives: LSH proposed {lsh_recall}/{len(pos)}; "
+            f"fate: {dict(stages)}; groups {out['sem_clusters']}, largest {out['sem_max']}"
+        )
     return out
 
 
@@ -465,7 +498,9 @@ def section_saudinewsnet(st: Settings, verbose: bool, quick: bool) -> dict[str, 
     t0 = time.perf_counter()
     if _ACTIVE.window_hours is not None:
         res = dupdetect.cluster_texts(
-            texts, settings=st, published=[a.get("date_extracted") for a in arts],
+            texts,
+            settings=st,
+            published=[a.get("date_extracted") for a in arts],
             window=_ACTIVE.window_hours * 3600.0,
         )
     else:
@@ -483,34 +518,47 @@ def section_saudinewsnet(st: Settings, verbose: bool, quick: bool) -> dict[str, 
     sizes = np.array([c.size for c in res.clusters])
     n = len(texts)
     out = {
-        "snn_docs": n, "snn_silver_pairs": len(sp), "snn_wire_pairs": int(w.sum()),
+        "snn_docs": n,
+        "snn_silver_pairs": len(sp),
+        "snn_wire_pairs": int(w.sum()),
         "snn_recall": float(hit.mean()) if len(hit) else float("nan"),
         "snn_wire_recall": float(hit[w].mean()) if w.any() else float("nan"),
         "snn_rewrite_recall": float(hit[~w].mean()) if (~w).any() else float("nan"),
         "snn_false_merge": false_rate,
         "snn_all_pairs_same": float((sizes * (sizes - 1)).sum() / (n * (n - 1))),
-        "snn_groups": int((sizes > 1).sum()), "snn_grouped_docs": int(sizes[sizes > 1].sum()),
-        "snn_max": int(sizes.max()), "snn_sizes_top": sorted(sizes.tolist(), reverse=True)[:10],
-        "snn_short": len(res.flags), "snn_seconds": took,
+        "snn_groups": int((sizes > 1).sum()),
+        "snn_grouped_docs": int(sizes[sizes > 1].sum()),
+        "snn_max": int(sizes.max()),
+        "snn_sizes_top": sorted(sizes.tolist(), reverse=True)[:10],
+        "snn_short": len(res.flags),
+        "snn_seconds": took,
     }
     if verbose:
-        print(f"[saudinewsnet] {n} articles in {took:.0f}s: {out['snn_groups']} groups holding "
-              f"{out['snn_grouped_docs']} articles, {out['snn_short']} flagged short; "
-              f"largest {out['snn_sizes_top']}")
-        print(f"[saudinewsnet] silver same-title cross-outlet pairs {len(sp)} "
-              f"(wire {int(w.sum())}): recall {out['snn_recall']:.3f}, wire "
-              f"{out['snn_wire_recall']:.3f}, rewrites {out['snn_rewrite_recall']:.3f}; "
-              f"random-pair false merges {false_rate:.4%} of {len(rp)} "
-              f"(all pairs in one cluster: {out['snn_all_pairs_same']:.4%})")
+        print(
+            f"[saudinewsnet] {n} articles in {took:.0f}s: {out['snn_groups']} groups holding "
+            f"{out['snn_grouped_docs']} articles, {out['snn_short']} flagged short; "
+            f"largest {out['snn_sizes_top']}"
+        )
+        print(
+            f"[saudinewsnet] silver same-title cross-outlet pairs {len(sp)} "
+            f"(wire {int(w.sum())}): recall {out['snn_recall']:.3f}, wire "
+            f"{out['snn_wire_recall']:.3f}, rewrites {out['snn_rewrite_recall']:.3f}; "
+            f"random-pair false merges {false_rate:.4%} of {len(rp)} "
+            f"(all pairs in one cluster: {out['snn_all_pairs_same']:.4%})"
+        )
         missed = [(i, j) for (i, j), h, ww in zip(sp.tolist(), hit, w) if ww and not h]
         for i, j in missed[:5]:
-            print(f"   missed wire pair: {arts[i]['source']}/{arts[j]['source']} "
-                  f"{titles[i][:70]!r} sim={dupdetect.similarity(texts[i], texts[j]):.3f}")
+            print(
+                f"   missed wire pair: {arts[i]['source']}/{arts[j]['source']} "
+                f"{titles[i][:70]!r} sim={dupdetect.similarity(texts[i], texts[j]):.3f}"
+            )
         for c in res.clusters[:5]:
             srcs = Counter(arts[m.index]["source"] for m in c.members)
             tl = Counter(titles[m.index] for m in c.members)
-            print(f"  cluster size {c.size} cohesion {c.score:.3f}, {len(srcs)} outlets "
-                  f"{dict(srcs.most_common(4))}, {len(tl)} distinct titles:")
+            print(
+                f"  cluster size {c.size} cohesion {c.score:.3f}, {len(srcs)} outlets "
+                f"{dict(srcs.most_common(4))}, {len(tl)} distinct titles:"
+            )
             for m in c.members[:6]:
                 print(f"     {arts[m.index]['source']:>12} | {titles[m.index][:90]}")
     return out
@@ -571,16 +619,21 @@ def section_ans(st: Settings, verbose: bool) -> dict[str, Any] | None:
         sc = [s for s, _ in vals]
         grouped = sum(1 for s, sh in vals if not sh and s >= st.threshold)
         out[f"ans_{stance}"] = {
-            "n": len(vals), "mean": statistics.fmean(sc), "median": statistics.median(sc),
-            "p90": float(np.quantile(sc, 0.9)), "short": sum(sh for _, sh in vals) / len(vals),
+            "n": len(vals),
+            "mean": statistics.fmean(sc),
+            "median": statistics.median(sc),
+            "p90": float(np.quantile(sc, 0.9)),
+            "short": sum(sh for _, sh in vals) / len(vals),
             "over_threshold": sum(s >= st.threshold for s in sc) / len(vals),
             "would_group": grouped / len(vals),
         }
     if verbose:
         for k, d in out.items():
-            print(f"[ans] {k[4:]:>9}: n={d['n']} score mean {d['mean']:.3f} median "
-                  f"{d['median']:.3f} p90 {d['p90']:.3f}; flagged short {d['short']:.1%}; "
-                  f">= threshold {d['over_threshold']:.1%}; would group {d['would_group']:.1%}")
+            print(
+                f"[ans] {k[4:]:>9}: n={d['n']} score mean {d['mean']:.3f} median "
+                f"{d['median']:.3f} p90 {d['p90']:.3f}; flagged short {d['short']:.1%}; "
+                f">= threshold {d['over_threshold']:.1%}; would group {d['would_group']:.1%}"
+            )
     return out
 
 
@@ -593,11 +646,15 @@ def section_seeds(st: Settings, verbose: bool) -> dict[str, Any] | None:
     lab = {Path(str(m.id)).name[:3]: c.id for c in res.clusters for m in c.members}
     ok = lab["000"] == lab["003"] and lab["001"] not in (lab["000"], lab["003"])
     txt = {p.name[:3]: p.read_text(encoding="utf-8") for p in sorted(d.glob("*.txt"))}
-    sc = {f"{x}-{y}": dupdetect.similarity(txt[x], txt[y])
-          for x, y in (("000", "003"), ("000", "001"), ("001", "003"))}
+    sc = {
+        f"{x}-{y}": dupdetect.similarity(txt[x], txt[y])
+        for x, y in (("000", "003"), ("000", "001"), ("001", "003"))
+    }
     if verbose:
-        print(f"[seeds] {'OK' if ok else 'WRONG'}: " + ", ".join(f"{k} {v:.3f}" for k, v in
-                                                                  sc.items()))
+        print(
+            f"[seeds] {'OK' if ok else 'WRONG'}: "
+            + ", ".join(f"{k} {v:.3f}" for k, v in sc.items())
+        )
     return {"seeds_ok": ok, **{f"seed_{k}": v for k, v in sc.items()}}
 
 
@@ -616,31 +673,53 @@ def section_english(st: Settings, verbose: bool) -> dict[str, Any]:
             wrong += 1
     sizes = Counter(c.size for c in res.clusters)
     # mixed languages: English set + the built-in Arabic sample in one batch
-    ar = {p.name: p.read_text(encoding="utf-8") for p in sorted(Path(dupdetect.sample_dir()).iterdir())}
+    ar = {
+        p.name: p.read_text(encoding="utf-8")
+        for p in sorted(Path(dupdetect.sample_dir()).iterdir())
+    }
     mixed = dupdetect.cluster_texts({**en, **ar}, settings=st)
     cross = sum(1 for c in mixed.groups if {str(i) in en for i in c.ids} == {True, False})
-    ar_groups = sorted(tuple(sorted(str(i) for i in c.ids)) for c in mixed.groups
-                       if all(str(i) in ar for i in c.ids))
-    out = {"en_pairs_found": found, "en_pairs": len(want) // 2, "en_wrong_groups": wrong,
-           "en_sizes": dict(sorted(sizes.items())), "mixed_cross_lang": cross,
-           "mixed_ar_groups": ar_groups}
+    ar_groups = sorted(
+        tuple(sorted(str(i) for i in c.ids))
+        for c in mixed.groups
+        if all(str(i) in ar for i in c.ids)
+    )
+    out = {
+        "en_pairs_found": found,
+        "en_pairs": len(want) // 2,
+        "en_wrong_groups": wrong,
+        "en_sizes": dict(sorted(sizes.items())),
+        "mixed_cross_lang": cross,
+        "mixed_ar_groups": ar_groups,
+    }
     if verbose:
-        print(f"[english] {len(en)} texts -> cluster sizes {out['en_sizes']}; near-duplicate "
-              f"pairs grouped {found}/{len(want) // 2}; wrong groups {wrong}")
-        print(f"[mixed] English + Arabic sample: {cross} cross-language groups; Arabic groups "
-              f"{[[n.split('_')[0] for n in g] for g in ar_groups]}")
+        print(
+            f"[english] {len(en)} texts -> cluster sizes {out['en_sizes']}; near-duplicate "
+            f"pairs grouped {found}/{len(want) // 2}; wrong groups {wrong}"
+        )
+        print(
+            f"[mixed] English + Arabic sample: {cross} cross-language groups; Arabic groups "
+            f"{[[n.split('_')[0] for n in g] for g in ar_groups]}"
+        )
     return out
 
 
 # --------------------------------------------------------------------------------------------
 COLUMNS = [
-    ("sem_rho", "SemEval ρ", "{:.3f}"), ("sem_F1", "F1", "{:.3f}"), ("sem_P", "P", "{:.3f}"),
-    ("sem_R", "R", "{:.3f}"), ("sem_lsh_recall", "LSH rec.", "{:.2f}"),
-    ("snn_wire_recall", "SNN wire rec.", "{:.3f}"), ("snn_rewrite_recall", "rewrite rec.", "{:.3f}"),
-    ("snn_false_merge", "rand. false merge", "{:.3%}"), ("snn_max", "max cl.", "{}"),
+    ("sem_rho", "SemEval ρ", "{:.3f}"),
+    ("sem_F1", "F1", "{:.3f}"),
+    ("sem_P", "P", "{:.3f}"),
+    ("sem_R", "R", "{:.3f}"),
+    ("sem_lsh_recall", "LSH rec.", "{:.2f}"),
+    ("snn_wire_recall", "SNN wire rec.", "{:.3f}"),
+    ("snn_rewrite_recall", "rewrite rec.", "{:.3f}"),
+    ("snn_false_merge", "rand. false merge", "{:.3%}"),
+    ("snn_max", "max cl.", "{}"),
     ("ans_disagree_group", "ANS disagree grouped", "{:.1%}"),
     ("ans_agree_group", "ANS agree grouped", "{:.1%}"),
-    ("seeds_ok", "seeds", "{}"), ("en", "EN pairs/wrong", "{}"), ("mixed_cross_lang", "x-lang", "{}"),
+    ("seeds_ok", "seeds", "{}"),
+    ("en", "EN pairs/wrong", "{}"),
+    ("mixed_cross_lang", "x-lang", "{}"),
 ]
 
 
@@ -649,11 +728,13 @@ def run_variant(v: Variant, args: argparse.Namespace) -> dict[str, Any]:
     print(f"\n=== {v.name}: {v.why or v.options}")
     out: dict[str, Any] = {"variant": v.name}
     with active(v) as st:
-        for name, fn in (("semeval", lambda: section_semeval(st, True)),
-                         ("snn", lambda: section_saudinewsnet(st, True, args.quick)),
-                         ("ans", lambda: section_ans(st, True)),
-                         ("seeds", lambda: section_seeds(st, True)),
-                         ("english", lambda: section_english(st, True))):
+        for name, fn in (
+            ("semeval", lambda: section_semeval(st, True)),
+            ("snn", lambda: section_saudinewsnet(st, True, args.quick)),
+            ("ans", lambda: section_ans(st, True)),
+            ("seeds", lambda: section_seeds(st, True)),
+            ("english", lambda: section_english(st, True)),
+        ):
             if args.sections and name not in args.sections:
                 continue
             r = fn()
@@ -682,12 +763,17 @@ def table(results: list[dict[str, Any]]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true",
-                    help="SaudiNewsNet: first 4 daily zips only (about a quarter)")
-    ap.add_argument("--variants", default="defaults",
-                    help=f"comma list or 'all'; known: {', '.join(BY_NAME)}")
-    ap.add_argument("--sections", default="",
-                    help="comma list of semeval,snn,ans,seeds,english (default all)")
+    ap.add_argument(
+        "--quick",
+        action="store_true",
+        help="SaudiNewsNet: first 4 daily zips only (about a quarter)",
+    )
+    ap.add_argument(
+        "--variants", default="defaults", help=f"comma list or 'all'; known: {', '.join(BY_NAME)}"
+    )
+    ap.add_argument(
+        "--sections", default="", help="comma list of semeval,snn,ans,seeds,english (default all)"
+    )
     ap.add_argument("--json", help="write all figures to this JSON file")
     args = ap.parse_args(argv)
     args.sections = {s for s in args.sections.split(",") if s}
@@ -699,8 +785,9 @@ def main(argv: list[str] | None = None) -> int:
     results = [run_variant(BY_NAME[n], args) for n in names]
     print("\n" + table(results))
     if args.json:
-        Path(args.json).write_text(json.dumps(results, ensure_ascii=False, indent=1, default=str),
-                                   encoding="utf-8")
+        Path(args.json).write_text(
+            json.dumps(results, ensure_ascii=False, indent=1, default=str), encoding="utf-8"
+        )
     return 0
 
 

@@ -15,7 +15,7 @@ import zipfile
 from pathlib import Path
 
 from dupdetect import pipeline
-from dupdetect.index import candidate_pairs, estimated_jaccard_pairs
+from dupdetect.lsh import candidate_pairs, estimated_jaccard_pairs
 from dupdetect.settings import Settings
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "eval" / "saudinewsnet"

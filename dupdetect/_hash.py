@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import hashlib
-
 import numpy as np
 
-__all__ = ["fmix64", "fmix32_inplace", "stable_hash64"]
+__all__ = ["fmix64", "fmix32_inplace"]
 
 _C1 = np.uint64(0xFF51AFD7ED558CCD)
 _C2 = np.uint64(0xC4CEB9FE1A85EC53)
@@ -35,11 +33,3 @@ def fmix32_inplace(h: np.ndarray, tmp: np.ndarray) -> None:
     np.multiply(h, _D2, out=h)
     np.right_shift(h, np.uint32(16), out=tmp)
     np.bitwise_xor(h, tmp, out=h)
-
-
-def stable_hash64(data: str | bytes, *, seed: int = 0) -> int:
-    """A 64-bit hash of a string that is the same in every process and on every platform."""
-    if isinstance(data, str):
-        data = data.encode("utf-8")
-    key = seed.to_bytes(8, "little")
-    return int.from_bytes(hashlib.blake2b(data, digest_size=8, key=key).digest(), "little")

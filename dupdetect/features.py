@@ -24,7 +24,7 @@ from .normalize import normalize
 from .settings import Settings
 from .shingle import shingle_many
 from .signature import sign_many
-from .tokens import content_terms
+from .terms import content_terms
 
 __all__ = [
     "prepare",

@@ -25,8 +25,8 @@ from typing import Any
 import numpy as np
 
 from .features import Features
-from .graph import average_linkage, components
-from .index import candidate_pairs, estimated_jaccard_pairs
+from .linkage import average_linkage, components
+from .lsh import candidate_pairs, estimated_jaccard_pairs
 
 # The fixed rules of the grouping live with Settings, so its fingerprint covers them.
 from .settings import DENSE_COMPONENT, PREFILTER_FRACTION, Settings

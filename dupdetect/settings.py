@@ -95,11 +95,11 @@ class Settings:
 
     @cached_property
     def lsh_params(self) -> tuple[int, int]:
-        """(bands, rows) for the LSH stage, chosen by datasketch's own optimizer."""
-        from datasketch.lsh import _optimal_param
+        """(bands, rows) for the LSH stage (:func:`dupdetect.lsh.optimal_bands`, the choice
+        datasketch's ``MinHashLSH`` makes for this threshold and ``num_perm``)."""
+        from .lsh import optimal_bands
 
-        b, r = _optimal_param(self.candidate_threshold, self.num_perm, 0.5, 0.5)
-        return int(b), int(r)
+        return optimal_bands(self.candidate_threshold, self.num_perm)
 
     @property
     def fingerprint(self) -> str:

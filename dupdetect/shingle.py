@@ -42,9 +42,7 @@ def _hash_windows(cps: np.ndarray, ngram: int, seed: int) -> np.ndarray:
     return out
 
 
-def shingle_many(
-    texts: Sequence[str], ngram: int, seed: int = 1
-) -> tuple[np.ndarray, np.ndarray]:
+def shingle_many(texts: Sequence[str], ngram: int, seed: int = 1) -> tuple[np.ndarray, np.ndarray]:
     """Shingle hashes of many texts at once.
 
     Returns ``(values, offsets)`` in CSR form: the hashes of text ``i`` are

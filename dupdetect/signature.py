@@ -26,12 +26,6 @@ EMPTY = np.uint32(0xFFFFFFFF)
 _PROBES = 512
 
 
-def _bins(values: np.ndarray, num_perm: int) -> np.ndarray:
-    # "fastrange": the high bits of the hash pick the bin, so within a bin the hash itself orders
-    # the shingles and serves as the value.
-    return ((values.astype(np.uint64) * np.uint64(num_perm)) >> np.uint64(32)).astype(np.int64)
-
-
 _probe_cache: dict[tuple[int, int], np.ndarray] = {}
 
 
@@ -43,7 +37,7 @@ def _probe_table(num_perm: int, seed: int) -> np.ndarray:
         offset = np.uint64((seed * 0x9E3779B97F4A7C15) & 0xFFFFFFFFFFFFFFFF)
         idx = np.arange(num_perm * _PROBES, dtype=np.uint64) + offset
         h = fmix64(idx)
-        table = ((((h >> np.uint64(32)) * np.uint64(num_perm)) >> np.uint64(32)).astype(np.int64))
+        table = (((h >> np.uint64(32)) * np.uint64(num_perm)) >> np.uint64(32)).astype(np.int64)
         table = table.reshape(num_perm, _PROBES)
         _probe_cache[key] = table
     return table

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from .boilerplate import strip_boilerplate
 from .features import Profile, prepare
 from .normalize import normalize
-from .tokens import STOPWORDS, stem, words
+from .terms import STOPWORDS, stem, words
 
 __all__ = ["similarity", "explain", "Explanation"]
 

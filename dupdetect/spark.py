@@ -39,8 +39,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .features import Features, TermMatrix, featurize
-from .graph import average_linkage
-from .index import MAX_BUCKET, band_keys, estimated_jaccard_pairs
+from .linkage import average_linkage
+from .lsh import MAX_BUCKET, band_keys, estimated_jaccard_pairs
 from .pipeline import DENSE_COMPONENT, PREFILTER_FRACTION, _cluster_id, _member_scores, _settings
 from .settings import Settings
 
@@ -118,13 +118,19 @@ def _features(frame: pd.DataFrame, suffix: str = "", num_perm: int | None = None
 
 def _concat(a: Features, b: Features) -> Features:
     def cat(x: TermMatrix, y: TermMatrix) -> TermMatrix:
-        return TermMatrix(np.concatenate([x.ids, y.ids]), np.concatenate([x.weights, y.weights]),
-                          np.concatenate([x.offsets, y.offsets[1:] + x.offsets[-1]]))
+        return TermMatrix(
+            np.concatenate([x.ids, y.ids]),
+            np.concatenate([x.weights, y.weights]),
+            np.concatenate([x.offsets, y.offsets[1:] + x.offsets[-1]]),
+        )
 
-    return Features(cat(a.unigrams, b.unigrams), cat(a.bigrams, b.bigrams),
-                    np.concatenate([a.n_terms, b.n_terms]),
-                    np.concatenate([a.signatures, b.signatures]),
-                    np.concatenate([a.short, b.short]))
+    return Features(
+        cat(a.unigrams, b.unigrams),
+        cat(a.bigrams, b.bigrams),
+        np.concatenate([a.n_terms, b.n_terms]),
+        np.concatenate([a.signatures, b.signatures]),
+        np.concatenate([a.short, b.short]),
+    )
 
 
 def featurize_partition(
@@ -143,23 +149,25 @@ def featurize_partition(
             keys[:, b] = band_keys(f.signatures, b * rows, (b + 1) * rows)
         keys_i = keys.view(np.int64)
         uo, bo = f.unigrams.offsets, f.bigrams.offsets
-        yield pd.DataFrame({
-            "idx": batch["idx"].to_numpy(np.int64),
-            "short": f.short,
-            "n_terms": f.n_terms,
-            "sig": [_blob(s, "<u4") for s in f.signatures],
-            "uni_ids": [_blob(f.unigrams.ids[uo[i]:uo[i + 1]], "<u4") for i in range(n)],
-            "uni_w": [_blob(f.unigrams.weights[uo[i]:uo[i + 1]], "<f4") for i in range(n)],
-            "bi_ids": [_blob(f.bigrams.ids[bo[i]:bo[i + 1]], "<u4") for i in range(n)],
-            "bi_w": [_blob(f.bigrams.weights[bo[i]:bo[i + 1]], "<f4") for i in range(n)],
-            "keys": [np.zeros(0, np.int64) if f.short[i] else keys_i[i] for i in range(n)],
-        })
+        yield pd.DataFrame(
+            {
+                "idx": batch["idx"].to_numpy(np.int64),
+                "short": f.short,
+                "n_terms": f.n_terms,
+                "sig": [_blob(s, "<u4") for s in f.signatures],
+                "uni_ids": [_blob(f.unigrams.ids[uo[i] : uo[i + 1]], "<u4") for i in range(n)],
+                "uni_w": [_blob(f.unigrams.weights[uo[i] : uo[i + 1]], "<f4") for i in range(n)],
+                "bi_ids": [_blob(f.bigrams.ids[bo[i] : bo[i + 1]], "<u4") for i in range(n)],
+                "bi_w": [_blob(f.bigrams.weights[bo[i] : bo[i + 1]], "<f4") for i in range(n)],
+                "keys": [np.zeros(0, np.int64) if f.short[i] else keys_i[i] for i in range(n)],
+            }
+        )
 
 
 def bucket_pairs_partition(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
     """LSH buckets (``members``: doc indices sharing one band key) -> candidate pairs ``a < b``.
 
-    A bucket of more than :data:`dupdetect.index.MAX_BUCKET` members is linked as a star around
+    A bucket of more than :data:`dupdetect.lsh.MAX_BUCKET` members is linked as a star around
     its first member plus a chain, exactly like the local banding.
     """
     import pandas as pd
@@ -183,9 +191,7 @@ def bucket_pairs_partition(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataF
             yield pd.DataFrame({"a": np.concatenate(out_a), "b": np.concatenate(out_b)})
 
 
-def verify_partition(
-    batches: Iterator[pd.DataFrame], settings: Settings
-) -> Iterator[pd.DataFrame]:
+def verify_partition(batches: Iterator[pd.DataFrame], settings: Settings) -> Iterator[pd.DataFrame]:
     """Candidate pairs with both documents' features -> MinHash prefilter, then the core score.
 
     Keeps the pairs whose estimate passes ``PREFILTER_FRACTION * candidate_threshold`` (as
@@ -198,25 +204,26 @@ def verify_partition(
         m = len(batch)
         if m == 0:
             continue
-        both = _concat(_features(batch, "_a", settings.num_perm),
-                       _features(batch, "_b", settings.num_perm))
+        both = _concat(
+            _features(batch, "_a", settings.num_perm), _features(batch, "_b", settings.num_perm)
+        )
         local = np.stack([np.arange(m), np.arange(m) + m], axis=1).astype(np.int64)
         est = estimated_jaccard_pairs(both.signatures, local)
         keep = est >= PREFILTER_FRACTION * settings.candidate_threshold
         local = local[keep]
         sims = both.similarities(local) if len(local) else np.zeros(0, np.float32)
         strong = sims >= settings.threshold
-        yield pd.DataFrame({
-            "a": batch["a"].to_numpy(np.int64)[keep],
-            "b": batch["b"].to_numpy(np.int64)[keep],
-            "similarity": sims.astype(np.float64),
-            "strong": strong,
-        })
+        yield pd.DataFrame(
+            {
+                "a": batch["a"].to_numpy(np.int64)[keep],
+                "b": batch["b"].to_numpy(np.int64)[keep],
+                "similarity": sims.astype(np.float64),
+                "strong": strong,
+            }
+        )
 
 
-def split_component(
-    members: pd.DataFrame, edges: pd.DataFrame, settings: Settings
-) -> pd.DataFrame:
+def split_component(members: pd.DataFrame, edges: pd.DataFrame, settings: Settings) -> pd.DataFrame:
     """One connected component -> its average-linkage clusters, member scores and cluster ids.
 
     ``members``: ``idx, id_str`` and term-vector columns; ``edges``: the component's scored
@@ -238,15 +245,19 @@ def split_component(
         iu, ju = np.triu_indices(k, k=1)
         cp = np.stack([iu, ju], axis=1).astype(np.int64)
         sims = feats.similarities(cp).tolist()
-        groups = average_linkage(pos, zip(iu.tolist(), ju.tolist(), sims, strict=True),
-                                 settings.threshold)
+        groups = average_linkage(
+            pos, zip(iu.tolist(), ju.tolist(), sims, strict=True), settings.threshold
+        )
     else:
         where = {int(v): i for i, v in enumerate(idx)}
         e = edges.sort_values(["a", "b"], kind="stable")
-        trip = [(where[a], where[b], float(s))
-                for a, b, s in zip(e["a"].tolist(), e["b"].tolist(), e["similarity"].tolist(),
-                                   strict=True)
-                if a in where and b in where]
+        trip = [
+            (where[a], where[b], float(s))
+            for a, b, s in zip(
+                e["a"].tolist(), e["b"].tolist(), e["similarity"].tolist(), strict=True
+            )
+            if a in where and b in where
+        ]
         groups = average_linkage(pos, trip, settings.threshold)
     out_idx: list[int] = []
     out_cluster: list[str] = []
@@ -260,8 +271,9 @@ def split_component(
             out_cluster.append(cid)
             out_score.append(float(s))
             out_first.append(int(idx[rows[0]]))
-    return pd.DataFrame({"idx": out_idx, "cluster": out_cluster, "score": out_score,
-                         "first": out_first})
+    return pd.DataFrame(
+        {"idx": out_idx, "cluster": out_cluster, "score": out_score, "first": out_first}
+    )
 
 
 def singletons_partition(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
@@ -270,12 +282,14 @@ def singletons_partition(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFra
 
     for batch in batches:
         idx = batch["idx"].to_numpy(np.int64)
-        yield pd.DataFrame({
-            "idx": idx,
-            "cluster": [_cluster_id([str(i)], set()) for i in batch["id_str"]],
-            "score": np.ones(len(idx)),
-            "first": idx,
-        })
+        yield pd.DataFrame(
+            {
+                "idx": idx,
+                "cluster": [_cluster_id([str(i)], set()) for i in batch["id_str"]],
+                "score": np.ones(len(idx)),
+                "first": idx,
+            }
+        )
 
 
 # ----------------------------------------------------------------------------- result
@@ -300,16 +314,24 @@ class SparkClustering:
         self.assignments.write.mode(mode).parquet(path.rstrip("/") + "/assignments")
         self.pairs.write.mode(mode).parquet(path.rstrip("/") + "/pairs")
         spark = self.assignments.sparkSession
-        meta = json.dumps({"fingerprint": self.settings.fingerprint,
-                           "settings": asdict(self.settings), "counts": self.counts},
-                          default=str)
+        meta = json.dumps(
+            {
+                "fingerprint": self.settings.fingerprint,
+                "settings": asdict(self.settings),
+                "counts": self.counts,
+            },
+            default=str,
+        )
         spark.createDataFrame([(meta,)], "value string").coalesce(1).write.mode(mode).text(
-            path.rstrip("/") + "/_dupdetect.json")
+            path.rstrip("/") + "/_dupdetect.json"
+        )
 
     def summary(self) -> str:
         c = self.counts
-        return (f"{c.get('documents', '?')} documents -> {c.get('clusters', '?')} clusters, "
-                f"{c.get('verified_pairs', '?')} verified pairs")
+        return (
+            f"{c.get('documents', '?')} documents -> {c.get('clusters', '?')} clusters, "
+            f"{c.get('verified_pairs', '?')} verified pairs"
+        )
 
 
 # ----------------------------------------------------------------------------- driver
@@ -319,8 +341,9 @@ def _timed(timings: dict[str, float], name: str, start: float) -> float:
     return now
 
 
-def _components(strong: DataFrame, F: Any, timings: dict[str, float],
-                counts: dict[str, int]) -> DataFrame:
+def _components(
+    strong: DataFrame, F: Any, timings: dict[str, float], counts: dict[str, int]
+) -> DataFrame:
     """``node, comp`` for every node on a strong edge: comp = smallest node of its component.
 
     Min-label propagation with pointer jumping: each round a node takes the smallest label among
@@ -330,20 +353,32 @@ def _components(strong: DataFrame, F: Any, timings: dict[str, float],
     und = strong.select("a", "b").union(strong.select(F.col("b").alias("a"), F.col("a").alias("b")))
     und = und.localCheckpoint()
     labels = und.groupBy(F.col("a").alias("node")).agg(
-        F.least(F.col("a"), F.min("b")).alias("label"))
+        F.least(F.col("a"), F.min("b")).alias("label")
+    )
     rounds = 0
     while True:
         rounds += 1
-        msgs = (und.join(labels.withColumnRenamed("node", "a"), "a")
-                .groupBy(F.col("b").alias("node")).agg(F.min("label").alias("cand")))
-        step = (labels.join(msgs, "node")
-                .select("node", F.least("label", "cand").alias("label")))
-        hop = (step.alias("s").join(step.alias("t"), F.col("s.label") == F.col("t.node"))
-               .select(F.col("s.node").alias("node"),
-                       F.least(F.col("s.label"), F.col("t.label")).alias("label")))
+        msgs = (
+            und.join(labels.withColumnRenamed("node", "a"), "a")
+            .groupBy(F.col("b").alias("node"))
+            .agg(F.min("label").alias("cand"))
+        )
+        step = labels.join(msgs, "node").select("node", F.least("label", "cand").alias("label"))
+        hop = (
+            step.alias("s")
+            .join(step.alias("t"), F.col("s.label") == F.col("t.node"))
+            .select(
+                F.col("s.node").alias("node"),
+                F.least(F.col("s.label"), F.col("t.label")).alias("label"),
+            )
+        )
         new = hop.localCheckpoint()
-        changed = (new.alias("n").join(labels.alias("o"), "node")
-                   .where(F.col("n.label") != F.col("o.label")).count())
+        changed = (
+            new.alias("n")
+            .join(labels.alias("o"), "node")
+            .where(F.col("n.label") != F.col("o.label"))
+            .count()
+        )
         labels = new
         if changed == 0 or rounds >= MAX_ROUNDS:
             break
@@ -386,10 +421,12 @@ def cluster_dataframe(
     F = _require_spark()
     s = _settings(settings, {"threshold": threshold, **options})
     for name, col in (("id_col", id_col), ("text_col", text_col)) + (
-            (("title_col", title_col),) if title_col else ()):
+        (("title_col", title_col),) if title_col else ()
+    ):
         if col not in df.columns:
-            raise ValueError(f"{name}={col!r} is not a column of the DataFrame; columns: "
-                             f"{', '.join(df.columns)}")
+            raise ValueError(
+                f"{name}={col!r} is not a column of the DataFrame; columns: {', '.join(df.columns)}"
+            )
     bands, rows = s.lsh_params  # resolved on the driver (datasketch), shipped with s
     timings: dict[str, float] = {}
     counts: dict[str, int] = {}
@@ -398,26 +435,36 @@ def cluster_dataframe(
     text = F.col(text_col)
     if title_col:
         title = F.col(title_col)
-        text = F.when(title.isNotNull() & (title != ""), F.concat(title, F.lit("\n"), text)) \
-            .otherwise(text)
-    docs = (df.select(F.col(id_col).alias("id"), text.alias("text"))
-            .where(F.col("text").isNotNull())
-            .withColumn("idx", F.monotonically_increasing_id()))
+        text = F.when(
+            title.isNotNull() & (title != ""), F.concat(title, F.lit("\n"), text)
+        ).otherwise(text)
+    docs = (
+        df.select(F.col(id_col).alias("id"), text.alias("text"))
+        .where(F.col("text").isNotNull())
+        .withColumn("idx", F.monotonically_increasing_id())
+    )
     if partitions:
         docs = docs.repartition(partitions)
     docs = docs.localCheckpoint()  # fixes idx (a recomputation could renumber)
     ids = docs.select("idx", "id", F.col("id").cast("string").alias("id_str")).cache()
-    feats = docs.select("idx", "text").mapInPandas(
-        lambda it: featurize_partition(it, s), _FEATURES_SCHEMA).cache()
+    feats = (
+        docs.select("idx", "text")
+        .mapInPandas(lambda it: featurize_partition(it, s), _FEATURES_SCHEMA)
+        .cache()
+    )
     row = _first(feats.agg(F.count("*"), F.sum(F.col("short").cast("long"))))
     counts["documents"], counts["short"] = int(row[0]), int(row[1] or 0)
     t = _timed(timings, "featurize", t)
 
     # LSH banding as a shuffle: (band, key) buckets -> candidate pairs
-    buckets = (feats.where(~F.col("short"))
-               .select("idx", F.posexplode("keys").alias("band", "key"))
-               .groupBy("band", "key").agg(F.collect_list("idx").alias("members"))
-               .where(F.size("members") >= 2).select("members"))
+    buckets = (
+        feats.where(~F.col("short"))
+        .select("idx", F.posexplode("keys").alias("band", "key"))
+        .groupBy("band", "key")
+        .agg(F.collect_list("idx").alias("members"))
+        .where(F.size("members") >= 2)
+        .select("members")
+    )
     cand = buckets.mapInPandas(bucket_pairs_partition, _PAIRS_SCHEMA).distinct().cache()
     counts["candidate_pairs"] = cand.count()
     t = _timed(timings, "lsh_candidates", t)
@@ -428,8 +475,12 @@ def cluster_dataframe(
     def side(x: str) -> DataFrame:
         return feats.select(F.col("idx").alias(x), *[F.col(c).alias(f"{c}_{x}") for c in cols])
 
-    scored = (cand.join(side("a"), "a").join(side("b"), "b")
-              .mapInPandas(lambda it: verify_partition(it, s), _SCORED_SCHEMA).cache())
+    scored = (
+        cand.join(side("a"), "a")
+        .join(side("b"), "b")
+        .mapInPandas(lambda it: verify_partition(it, s), _SCORED_SCHEMA)
+        .cache()
+    )
     row = _first(scored.agg(F.count("*"), F.sum(F.col("strong").cast("long"))))
     counts["prefiltered_pairs"], counts["verified_pairs"] = int(row[0]), int(row[1] or 0)
     strong = scored.where("strong").select("a", "b", "similarity")
@@ -441,22 +492,35 @@ def cluster_dataframe(
     t = _timed(timings, "components", t)
 
     # average-linkage split per component, next to the members' term vectors
-    members = (labels.join(sizes, "comp")
-               .join(feats.select(F.col("idx").alias("node"), "uni_ids", "uni_w", "bi_ids",
-                                  "bi_w"), "node")
-               .join(ids.select(F.col("idx").alias("node"), "id_str"), "node")
-               .select("comp", F.col("node").alias("idx"), "id_str", "uni_ids", "uni_w",
-                       "bi_ids", "bi_w"))
+    members = (
+        labels.join(sizes, "comp")
+        .join(
+            feats.select(F.col("idx").alias("node"), "uni_ids", "uni_w", "bi_ids", "bi_w"), "node"
+        )
+        .join(ids.select(F.col("idx").alias("node"), "id_str"), "node")
+        .select("comp", F.col("node").alias("idx"), "id_str", "uni_ids", "uni_w", "bi_ids", "bi_w")
+    )
     big = sizes.where(F.col("size") > DENSE_COMPONENT).select("comp")
     la = labels.select(F.col("node").alias("a"), F.col("comp"))
     lb = labels.select(F.col("node").alias("b"), F.col("comp").alias("comp_b"))
-    edges = (scored.join(la, "a").join(lb, "b").where(F.col("comp") == F.col("comp_b"))
-             .join(big, "comp").select("comp", "a", "b", "similarity"))
+    edges = (
+        scored.join(la, "a")
+        .join(lb, "b")
+        .where(F.col("comp") == F.col("comp_b"))
+        .join(big, "comp")
+        .select("comp", "a", "b", "similarity")
+    )
     edges = edges.localCheckpoint()  # own lineage: cogroup keys of one self-joined plan clash
-    grouped = (members.groupBy("comp").cogroup(edges.groupBy("comp"))
-               .applyInPandas(lambda m, e: split_component(m, e, s), _SPLIT_SCHEMA))
-    alone = (ids.join(labels.select(F.col("node").alias("idx")), "idx", "left_anti")
-             .select("idx", "id_str").mapInPandas(singletons_partition, _SPLIT_SCHEMA))
+    grouped = (
+        members.groupBy("comp")
+        .cogroup(edges.groupBy("comp"))
+        .applyInPandas(lambda m, e: split_component(m, e, s), _SPLIT_SCHEMA)
+    )
+    alone = (
+        ids.join(labels.select(F.col("node").alias("idx")), "idx", "left_anti")
+        .select("idx", "id_str")
+        .mapInPandas(singletons_partition, _SPLIT_SCHEMA)
+    )
     assigned = grouped.unionByName(alone).cache()
     # cluster ids: 10 hex digits, longer for a (practically never seen) collision, as locally
     per_id = assigned.groupBy("cluster").agg(F.countDistinct("first").alias("n"))
@@ -469,16 +533,24 @@ def cluster_dataframe(
         fixes = _resolve_clashes(assigned.join(clash, "cluster"), ids)
     if fixes:
         fix_df = assigned.sparkSession.createDataFrame(fixes, "first long, fixed string")
-        assigned = (assigned.join(fix_df, "first", "left")
-                    .withColumn("cluster", F.coalesce("fixed", "cluster")).drop("fixed"))
+        assigned = (
+            assigned.join(fix_df, "first", "left")
+            .withColumn("cluster", F.coalesce("fixed", "cluster"))
+            .drop("fixed")
+        )
     counts["id_clashes"] = len(fixes)
 
-    assignments = (assigned.join(ids, "idx").orderBy("idx")
-                   .select("id", "cluster", "score")).cache()
+    assignments = (
+        assigned.join(ids, "idx").orderBy("idx").select("id", "cluster", "score")
+    ).cache()
     ia = ids.select(F.col("idx").alias("a"), F.col("id").alias("id_a"))
     ib = ids.select(F.col("idx").alias("b"), F.col("id").alias("id_b"))
-    pairs = (strong.join(ia, "a").join(ib, "b").orderBy("a", "b")
-             .select(F.col("id_a").alias("a"), F.col("id_b").alias("b"), "similarity")).cache()
+    pairs = (
+        strong.join(ia, "a")
+        .join(ib, "b")
+        .orderBy("a", "b")
+        .select(F.col("id_a").alias("a"), F.col("id_b").alias("b"), "similarity")
+    ).cache()
     assignments.count()
     _timed(timings, "assemble", t)
     timings["total"] = round(sum(timings.values()), 3)
@@ -505,8 +577,9 @@ def _resolve_clashes(clashing: DataFrame, ids: DataFrame) -> list[tuple[int, str
     return fixes
 
 
-def _read(spark: SparkSession, path: str, id_col: str, text_col: str,
-          title_col: str | None) -> tuple[DataFrame, str | None]:
+def _read(
+    spark: SparkSession, path: str, id_col: str, text_col: str, title_col: str | None
+) -> tuple[DataFrame, str | None]:
     """A DataFrame ``id, text[, title]`` from parquet, JSON Lines / JSON, or a folder of text or
     HTML files (one article per file, id = the path, decoded like :mod:`dupdetect.io`)."""
     F = _require_spark()
@@ -530,7 +603,7 @@ def _read(spark: SparkSession, path: str, id_col: str, text_col: str,
             for uri, data in part:
                 name = uri
                 if prefix and uri.startswith(prefix):
-                    name = given + uri[len(prefix):]
+                    name = given + uri[len(prefix) :]
                 try:
                     text = decode_bytes(data, name=name)
                 except DecodeError:
@@ -542,8 +615,10 @@ def _read(spark: SparkSession, path: str, id_col: str, text_col: str,
                     continue
                 yield name, text, title
 
-        df = spark.createDataFrame(files.mapPartitions(read_files).sortBy(lambda r: r[0]),
-                                   "id string, text string, title string")
+        df = spark.createDataFrame(
+            files.mapPartitions(read_files).sortBy(lambda r: r[0]),
+            "id string, text string, title string",
+        )
         return df.withColumnRenamed("id", id_col).withColumnRenamed("text", text_col), "title"
     del F
     return df, title_col
@@ -563,8 +638,9 @@ def cluster_path(
     array file, or a folder of ``.txt``/``.html`` files (ids are paths, as in
     :func:`dupdetect.cluster`)."""
     df, title = _read(spark, path, id_col, text_col, title_col)
-    return cluster_dataframe(df, id_col=id_col, text_col=text_col, title_col=title,
-                             settings=settings, **options)
+    return cluster_dataframe(
+        df, id_col=id_col, text_col=text_col, title_col=title, settings=settings, **options
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -572,21 +648,36 @@ def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(
         prog="python -m dupdetect.spark",
         description="Cluster news articles into stories on Apache Spark; writes parquet "
-                    "OUTPUT/assignments (id, cluster, score) and OUTPUT/pairs (a, b, similarity).")
-    p.add_argument("input", help="parquet, .jsonl (or a folder of them), .json, or a folder of "
-                                 ".txt/.html files; any path Spark can read")
+        "OUTPUT/assignments (id, cluster, score) and OUTPUT/pairs (a, b, similarity).",
+    )
+    p.add_argument(
+        "input",
+        help="parquet, .jsonl (or a folder of them), .json, or a folder of "
+        ".txt/.html files; any path Spark can read",
+    )
     p.add_argument("output", help="output folder (must not exist unless --overwrite)")
-    p.add_argument("--master", default=None,
-                   help="Spark master, e.g. local[4] (default: from spark-submit, else local[*])")
+    p.add_argument(
+        "--master",
+        default=None,
+        help="Spark master, e.g. local[4] (default: from spark-submit, else local[*])",
+    )
     p.add_argument("--id-col", default="id")
     p.add_argument("--text-col", default="text")
     p.add_argument("--title-col", default=None)
     p.add_argument("--threshold", type=float, default=None)
     p.add_argument("--candidate-threshold", type=float, default=None)
-    p.add_argument("--partitions", type=int, default=None,
-                   help="repartition the documents into this many partitions")
-    p.add_argument("--shuffle-partitions", type=int, default=None,
-                   help="spark.sql.shuffle.partitions (default: Spark's)")
+    p.add_argument(
+        "--partitions",
+        type=int,
+        default=None,
+        help="repartition the documents into this many partitions",
+    )
+    p.add_argument(
+        "--shuffle-partitions",
+        type=int,
+        default=None,
+        help="spark.sql.shuffle.partitions (default: Spark's)",
+    )
     p.add_argument("--overwrite", action="store_true")
     a = p.parse_args(argv)
     _require_spark()
@@ -607,10 +698,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         b = b.config("spark.sql.shuffle.partitions", str(a.shuffle_partitions))
     spark = b.getOrCreate()
     try:
-        result = cluster_path(spark, a.input, id_col=a.id_col, text_col=a.text_col,
-                              title_col=a.title_col, threshold=a.threshold,
-                              candidate_threshold=a.candidate_threshold,
-                              partitions=a.partitions)
+        result = cluster_path(
+            spark,
+            a.input,
+            id_col=a.id_col,
+            text_col=a.text_col,
+            title_col=a.title_col,
+            threshold=a.threshold,
+            candidate_threshold=a.candidate_threshold,
+            partitions=a.partitions,
+        )
         result.write(a.output, mode="overwrite" if a.overwrite else "error")
         print(result.summary(), file=sys.stderr)
         print(json.dumps({"timings": result.timings, "counts": result.counts}), file=sys.stderr)

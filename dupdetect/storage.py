@@ -109,16 +109,21 @@ def pack_record(rec: Record) -> bytes:
     """Bytes of a record: header, JSON (id, number, time, meta), '<u4' / '<f4' arrays."""
     head = json.dumps(
         {"id": rec.doc_id, "n": rec.num, "p": rec.published, "m": rec.meta},
-        ensure_ascii=False, separators=(",", ":"),
+        ensure_ascii=False,
+        separators=(",", ":"),
     ).encode("utf-8")
     u, b = rec.profile.unigrams, rec.profile.bigrams
-    return b"".join([
-        _HEAD.pack(len(head), rec.signature.size, u.ids.size, b.ids.size, int(rec.short)),
-        head,
-        rec.signature.astype("<u4").tobytes(),
-        u.ids.astype("<u4").tobytes(), u.weights.astype("<f4").tobytes(),
-        b.ids.astype("<u4").tobytes(), b.weights.astype("<f4").tobytes(),
-    ])
+    return b"".join(
+        [
+            _HEAD.pack(len(head), rec.signature.size, u.ids.size, b.ids.size, int(rec.short)),
+            head,
+            rec.signature.astype("<u4").tobytes(),
+            u.ids.astype("<u4").tobytes(),
+            u.weights.astype("<f4").tobytes(),
+            b.ids.astype("<u4").tobytes(),
+            b.weights.astype("<f4").tobytes(),
+        ]
+    )
 
 
 def unpack_record(data: bytes) -> Record:
@@ -143,8 +148,13 @@ def unpack_record(data: bytes) -> Record:
     ui, uw = arr(nu, "<u4"), arr(nu, "<f4")
     bi, bw = arr(nb, "<u4"), arr(nb, "<f4")
     return Record(
-        num=int(head["n"]), doc_id=head["id"], published=float(head["p"]), short=bool(flags & 1),
-        signature=sig, profile=Profile(TermVector(ui, uw), TermVector(bi, bw)), meta=head["m"],
+        num=int(head["n"]),
+        doc_id=head["id"],
+        published=float(head["p"]),
+        short=bool(flags & 1),
+        signature=sig,
+        profile=Profile(TermVector(ui, uw), TermVector(bi, bw)),
+        meta=head["m"],
     )
 
 
@@ -169,8 +179,9 @@ class Storage(ABC):
     def bucket_members(self, keys: Sequence[int]) -> set[int]:
         """Union of the numbers in bucket ``keys[band]`` of each band."""
 
-    def candidates(self, keys: Sequence[int],
-                   cutoff: float | None) -> tuple[np.ndarray, np.ndarray]:
+    def candidates(
+        self, keys: Sequence[int], cutoff: float | None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """LSH proposals for band ``keys``: their numbers (int64, unique, sorted) and signatures
         (one uint32 row each), only documents published at or after ``cutoff`` (when given).
 
@@ -183,8 +194,10 @@ class Storage(ABC):
             rows = [r for r in rows if r[0].published >= cutoff]
         if not rows:
             return np.zeros(0, np.int64), np.zeros((0, 0), np.uint32)
-        return (np.array([r.num for r, _ in rows], dtype=np.int64),
-                np.stack([r.signature for r, _ in rows]))
+        return (
+            np.array([r.num for r, _ in rows], dtype=np.int64),
+            np.stack([r.signature for r, _ in rows]),
+        )
 
     @abstractmethod
     def records(self, nums: Sequence[int]) -> list[tuple[Record, str] | None]:
@@ -298,8 +311,9 @@ class MemoryStorage(Storage):
     def bucket_members(self, keys: Sequence[int]) -> set[int]:
         return set(self._num[self._gather(keys)].tolist())
 
-    def candidates(self, keys: Sequence[int],
-                   cutoff: float | None) -> tuple[np.ndarray, np.ndarray]:
+    def candidates(
+        self, keys: Sequence[int], cutoff: float | None
+    ) -> tuple[np.ndarray, np.ndarray]:
         slots = self._gather(keys)
         if cutoff is not None and slots.size:
             slots = slots[self._pub[slots] >= cutoff]
@@ -325,8 +339,10 @@ class MemoryStorage(Storage):
                 num[:slot] = self._num[:slot]
                 self._sigs, self._pub, self._num = sigs, pub, num
         if rec.signature.size != self._sigs.shape[1]:
-            raise ValueError(f"signature of {rec.signature.size} values in an index of "
-                             f"{self._sigs.shape[1]}; all documents need the same num_perm")
+            raise ValueError(
+                f"signature of {rec.signature.size} values in an index of "
+                f"{self._sigs.shape[1]}; all documents need the same num_perm"
+            )
         self._sigs[slot] = rec.signature
         self._pub[slot] = rec.published
         self._num[slot] = rec.num
@@ -429,8 +445,9 @@ class MemoryStorage(Storage):
                 self._wm = change.watermark
 
     # used by StoryIndex.load
-    def _restore(self, counters: dict[str, int], wm: float | None,
-                 events: list[dict[str, Any]]) -> None:
+    def _restore(
+        self, counters: dict[str, int], wm: float | None, events: list[dict[str, Any]]
+    ) -> None:
         self._counters = dict(counters)
         self._wm = wm
         self._events = list(events)
@@ -495,9 +512,16 @@ class RedisStorage(Storage):
     records kept in this process (LRU) so that scoring does not fetch and unpack them again.
     """
 
-    def __init__(self, url: str, namespace: str = "dupdetect", *, lock_timeout: float = 30.0,
-                 lock_wait: float = 60.0, cache_size: int = 20_000,
-                 client: Any = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        namespace: str = "dupdetect",
+        *,
+        lock_timeout: float = 30.0,
+        lock_wait: float = 60.0,
+        cache_size: int = 20_000,
+        client: Any = None,
+    ) -> None:
         try:
             import redis
         except ImportError as e:
@@ -577,8 +601,9 @@ class RedisStorage(Storage):
         names = [self._k("b", band, f"{key:x}") for band, key in enumerate(keys)]
         return {int(x) for x in self.r.sunion(names)}
 
-    def candidates(self, keys: Sequence[int],
-                   cutoff: float | None) -> tuple[np.ndarray, np.ndarray]:
+    def candidates(
+        self, keys: Sequence[int], cutoff: float | None
+    ) -> tuple[np.ndarray, np.ndarray]:
         empty = np.zeros(0, np.int64), np.zeros((0, 0), np.uint32)
         if not keys:
             return empty
@@ -682,8 +707,7 @@ class RedisStorage(Storage):
             if keys:
                 self._buckets(keys=self._bucket_names(keys), args=["SREM", rec.num], client=p)
         if change.events:
-            p.rpush(self._k("events"), *[json.dumps(e, ensure_ascii=False)
-                                         for e in change.events])
+            p.rpush(self._k("events"), *[json.dumps(e, ensure_ascii=False) for e in change.events])
             p.ltrim(self._k("events"), -EVENTS_KEPT, -1)
         if change.watermark is not None:
             wm = self.watermark()
@@ -715,8 +739,9 @@ class RedisStorage(Storage):
         self.r.close()
 
 
-def make_storage(storage: str | Storage = "memory", namespace: str = "dupdetect",
-                 **options: Any) -> Storage:
+def make_storage(
+    storage: str | Storage = "memory", namespace: str = "dupdetect", **options: Any
+) -> Storage:
     """A backend from ``"memory"``, a ``redis://``/``rediss://``/``unix://`` URL, or an instance."""
     if isinstance(storage, Storage):
         if options:
@@ -736,4 +761,3 @@ def make_storage(storage: str | Storage = "memory", namespace: str = "dupdetect"
         f"unknown storage {storage!r}; use 'memory' or a URL like redis://localhost:6379/0 "
         "(rediss:// for TLS, redis://:password@host:port/db with a password)"
     )
-

@@ -9,7 +9,7 @@ Assignment rule (the batch job's rule, applied greedily one article at a time):
    A document with fewer than ``settings.min_terms`` content terms is *short*: it gets its own
    story, is flagged, and is never indexed or grouped.
 2. LSH proposes candidates: documents sharing a band bucket (``settings.lsh_params`` bands and
-   rows, band keys folded exactly like the batch :func:`dupdetect.index.candidate_pairs`).
+   rows, band keys folded exactly like the batch :func:`dupdetect.lsh.candidate_pairs`).
    Like the batch job, candidates whose MinHash estimate is below
    ``PREFILTER_FRACTION * candidate_threshold`` are dropped, and so are documents outside the
    time window.
@@ -51,7 +51,7 @@ from typing import Any
 import numpy as np
 
 from .features import Profile, TermMatrix, TermVector, featurize_terms, prepare
-from .index import band_keys
+from .lsh import band_keys
 from .pipeline import DENSE_COMPONENT, PREFILTER_FRACTION, _window_seconds
 from .settings import Settings
 from .storage import Change, MemoryStorage, Record, Storage, make_storage
@@ -208,13 +208,17 @@ def _summed(ids: list[np.ndarray], weights: list[np.ndarray]) -> _Sum:
 
 def _profile_sum(profiles: list[Profile]) -> tuple[_Sum, _Sum]:
     """Summed unigram and bigram vectors of a group of documents."""
-    return (_summed([p.unigrams.ids for p in profiles], [p.unigrams.weights for p in profiles]),
-            _summed([p.bigrams.ids for p in profiles], [p.bigrams.weights for p in profiles]))
+    return (
+        _summed([p.unigrams.ids for p in profiles], [p.unigrams.weights for p in profiles]),
+        _summed([p.bigrams.ids for p in profiles], [p.bigrams.weights for p in profiles]),
+    )
 
 
 def _add_sums(a: tuple[_Sum, _Sum], b: tuple[_Sum, _Sum]) -> tuple[_Sum, _Sum]:
-    return (_summed([a[0][0], b[0][0]], [a[0][1], b[0][1]]),
-            _summed([a[1][0], b[1][0]], [a[1][1], b[1][1]]))
+    return (
+        _summed([a[0][0], b[0][0]], [a[0][1], b[0][1]]),
+        _summed([a[1][0], b[1][0]], [a[1][1], b[1][1]]),
+    )
 
 
 def _dot_sums(a: tuple[_Sum, _Sum], b: tuple[_Sum, _Sum]) -> float:
@@ -306,8 +310,10 @@ class StoryIndex:
     def _featurize(self, text: str) -> tuple[np.ndarray, Profile, bool, int]:
         terms = prepare(text)
         f = featurize_terms([terms], self.settings)  # one row: its term vectors are the profile
-        profile = Profile(TermVector(f.unigrams.ids, f.unigrams.weights),
-                          TermVector(f.bigrams.ids, f.bigrams.weights))
+        profile = Profile(
+            TermVector(f.unigrams.ids, f.unigrams.weights),
+            TermVector(f.bigrams.ids, f.bigrams.weights),
+        )
         return f.signatures[0], profile, bool(f.short[0]), len(terms)
 
     def _keys(self, sig: np.ndarray) -> list[int]:
@@ -320,8 +326,9 @@ class StoryIndex:
         return newest - self.window
 
     # -- candidates and scores ----------------------------------------------------------------
-    def _candidates(self, sig: np.ndarray, profile: Profile,
-                    cutoff: float | None) -> list[tuple[Record, str, float]]:
+    def _candidates(
+        self, sig: np.ndarray, profile: Profile, cutoff: float | None
+    ) -> list[tuple[Record, str, float]]:
         # numbers + signature rows of every proposal in one call, prefiltered in numpy; only the
         # survivors (typically a few dozen) become Python records and get scored
         nums, sigs = self.storage.candidates(self._keys(sig), cutoff)
@@ -342,8 +349,14 @@ class StoryIndex:
         return tuple(Match(r.doc_id, s, round(x, 6)) for r, s, x in cands[: self.max_matches])
 
     # -- public API ---------------------------------------------------------------------------
-    def add(self, doc_id: str | int, text: str, *, published: datetime | float | None = None,
-            meta: dict[str, Any] | None = None) -> Assignment:
+    def add(
+        self,
+        doc_id: str | int,
+        text: str,
+        *,
+        published: datetime | float | None = None,
+        meta: dict[str, Any] | None = None,
+    ) -> Assignment:
         """Assign ``text`` to a story and index it under ``doc_id`` (see the module docstring).
 
         Raises ``TypeError`` for a doc id that is not a str/int, a text that is not a str, a bad
@@ -382,9 +395,16 @@ class StoryIndex:
                 story = f"s-{st.next_number('story')}"
                 st.commit(Change(insert=[(rec, story, [])], watermark=pub))
                 return Assignment(
-                    doc_id, story, 0.0, (), True, short=True,
-                    flag=(f"too short to compare: {n_terms} content words "
-                          f"(< min_terms={self.settings.min_terms}); kept as its own story"),
+                    doc_id,
+                    story,
+                    0.0,
+                    (),
+                    True,
+                    short=True,
+                    flag=(
+                        f"too short to compare: {n_terms} content words "
+                        f"(< min_terms={self.settings.min_terms}); kept as its own story"
+                    ),
                 )
             cands = self._candidates(sig, profile, cutoff)
             story, score, new, events, change = self._assign(rec, cands, pub)
@@ -410,8 +430,11 @@ class StoryIndex:
             for (r, _), s in zip(rows, sims.tolist()):
                 sim_of[r.num], prof_of[r.num] = s, r.profile
             fetched += rows
-        mean = {s: sum(sim_of.get(n, 0.0) for n in members[s]) / len(members[s])
-                for s in stories if members[s]}
+        mean = {
+            s: sum(sim_of.get(n, 0.0) for n in members[s]) / len(members[s])
+            for s in stories
+            if members[s]
+        }
         ok = sorted((s for s in mean if mean[s] >= thr), key=lambda s: (-mean[s], _story_no(s)))
         if not ok:
             story = f"s-{st.next_number('story')}"
@@ -452,8 +475,9 @@ class StoryIndex:
             cur_sum = _add_sums(cur_sum, o_sum)
         return cur, score, False, events, change
 
-    def _worth_scoring(self, stories: list[str], members: dict[str, list[int]],
-                       sim_of: dict[int, float]) -> set[int]:
+    def _worth_scoring(
+        self, stories: list[str], members: dict[str, list[int]], sim_of: dict[int, float]
+    ) -> set[int]:
         """Members not yet scored whose scores can change which stories reach the threshold.
 
         A story of more than ``DENSE_COMPONENT`` members counts unscored members as 0 (the
@@ -499,8 +523,9 @@ class StoryIndex:
             self._delete_locked([row])
 
     def _delete_locked(self, rows: list[tuple[Record, str]]) -> None:
-        change = Change(delete=[(r, s, [] if r.short else self._keys(r.signature))
-                                for r, s in rows])
+        change = Change(
+            delete=[(r, s, [] if r.short else self._keys(r.signature)) for r, s in rows]
+        )
         self.storage.commit(change)
 
     def _evict_locked(self, cutoff: float, limit: int | None) -> list[str | int]:
@@ -575,8 +600,10 @@ class StoryIndex:
         with st.lock():
             nums = st.all_numbers()
             rows = [r for r in st.records(nums) if r is not None]
-            counters = {"doc": max((r.num for r, _ in rows), default=0),
-                        "story": max((_story_no(s) for s in st.story_ids()), default=0)}
+            counters = {
+                "doc": max((r.num for r, _ in rows), default=0),
+                "story": max((_story_no(s) for s in st.story_ids()), default=0),
+            }
             if isinstance(st, MemoryStorage):
                 counters = {**counters, **st._counters}
             header = {
@@ -592,8 +619,12 @@ class StoryIndex:
                 "events": st.events(),
             }
         hj = json.dumps(header, ensure_ascii=False).encode("utf-8")
-        parts = [_MAGIC, struct.pack("<IQ", FILE_VERSION, len(hj)), hj,
-                 struct.pack("<Q", len(rows))]
+        parts = [
+            _MAGIC,
+            struct.pack("<IQ", FILE_VERSION, len(hj)),
+            hj,
+            struct.pack("<Q", len(rows)),
+        ]
         for r, _ in rows:
             blob = pack_record(r)
             parts += [struct.pack("<I", len(blob)), blob]
@@ -624,8 +655,13 @@ class StoryIndex:
             os.close(dfd)
 
     @classmethod
-    def load(cls, path: str | os.PathLike[str], settings: Settings | None = None, *,
-             on_merge: Callable[[MergeEvent], None] | None = None) -> StoryIndex:
+    def load(
+        cls,
+        path: str | os.PathLike[str],
+        settings: Settings | None = None,
+        *,
+        on_merge: Callable[[MergeEvent], None] | None = None,
+    ) -> StoryIndex:
         """Read a file written by :meth:`save` into an in-memory index.
 
         ``ValueError`` when the file is not a StoryIndex file, is from another format version,
@@ -647,8 +683,10 @@ class StoryIndex:
             )
         version, hl = struct.unpack_from("<IQ", body, len(_MAGIC))
         if version != FILE_VERSION:
-            raise ValueError(f"{path}: StoryIndex file version {version}, this dupdetect reads "
-                             f"version {FILE_VERSION}; rebuild the index")
+            raise ValueError(
+                f"{path}: StoryIndex file version {version}, this dupdetect reads "
+                f"version {FILE_VERSION}; rebuild the index"
+            )
         pos = len(_MAGIC) + 12
         header = json.loads(body[pos : pos + hl].decode("utf-8"))
         pos += hl
@@ -663,9 +701,14 @@ class StoryIndex:
                 f"{path}: index was built with other settings ({stored}) than the ones given "
                 f"({settings}); load it without settings= or rebuild it with yours"
             )
-        idx = cls(stored, window=header["window"], namespace=header["namespace"],
-                  on_merge=on_merge, max_matches=header["max_matches"],
-                  evict_batch=header["evict_batch"])
+        idx = cls(
+            stored,
+            window=header["window"],
+            namespace=header["namespace"],
+            on_merge=on_merge,
+            max_matches=header["max_matches"],
+            evict_batch=header["evict_batch"],
+        )
         (n,) = struct.unpack_from("<Q", body, pos)
         pos += 8
         story_of = header["story_of"]
@@ -679,7 +722,7 @@ class StoryIndex:
             change.insert.append((rec, story_of[str(rec.num)], keys))
         st = idx.storage
         if not isinstance(st, MemoryStorage):  # cls() above always makes one
-            raise TypeError('load() builds an in-memory index')
+            raise TypeError("load() builds an in-memory index")
         st.commit(change)
         st._restore(header["counters"], header["watermark"], header["events"])
         return idx

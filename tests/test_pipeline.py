@@ -58,7 +58,7 @@ def test_chain_is_not_one_cluster(stories) -> None:
     assert max(c.size for c in r.clusters) <= 2  # ...but the chain is not one story
     import numpy as np
 
-    from dupdetect.graph import components
+    from dupdetect.linkage import components
 
     assert len(components(4, np.array([[0, 1], [1, 2], [2, 3]]))) == 1  # single linkage would
 

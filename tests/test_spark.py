@@ -13,7 +13,7 @@ import pytest
 
 import dupdetect
 from dupdetect import spark as dspark
-from dupdetect.index import MAX_BUCKET, _pairs_in_runs
+from dupdetect.lsh import MAX_BUCKET, _pairs_in_runs
 
 ROOT = Path(__file__).resolve().parents[1]
 STORIES = ROOT / "tests" / "fixtures" / "stories"
@@ -33,8 +33,10 @@ def test_missing_pyspark_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -
 def test_bucket_pairs_match_local_banding_including_huge_buckets() -> None:
     pd = pytest.importorskip("pandas")
     rng = np.random.default_rng(0)
-    buckets = [rng.choice(10_000, size=k, replace=False) for k in (2, 3, 17, MAX_BUCKET,
-                                                                  MAX_BUCKET + 1, 1200)]
+    buckets = [
+        rng.choice(10_000, size=k, replace=False)
+        for k in (2, 3, 17, MAX_BUCKET, MAX_BUCKET + 1, 1200)
+    ]
     got = pd.concat(dspark.bucket_pairs_partition(iter([pd.DataFrame({"members": buckets})])))
     got_codes = np.sort(got["a"].to_numpy() << 32 | got["b"].to_numpy())
     want = []
@@ -54,12 +56,15 @@ def spark():
     path = os.environ.get("PYTHONPATH", "")
     if str(ROOT) not in path.split(os.pathsep):  # workers import dupdetect from this checkout
         os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), path) if p)
-    session = (SparkSession.builder.master("local[2]").appName("dupdetect-tests")
-               .config("spark.sql.shuffle.partitions", "4")
-               .config("spark.default.parallelism", "2")
-               .config("spark.ui.enabled", "false")
-               .config("spark.driver.memory", "2g")
-               .getOrCreate())
+    session = (
+        SparkSession.builder.master("local[2]")
+        .appName("dupdetect-tests")
+        .config("spark.sql.shuffle.partitions", "4")
+        .config("spark.default.parallelism", "2")
+        .config("spark.ui.enabled", "false")
+        .config("spark.driver.memory", "2g")
+        .getOrCreate()
+    )
     session.sparkContext.setLogLevel("ERROR")
     yield session
     session.stop()

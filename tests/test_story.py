@@ -40,8 +40,9 @@ ROOT = Path(__file__).resolve().parent.parent
 # Letters that the stemmer does not strip as affixes, so every made-up word stays a content term.
 _LETTERS = "جدرزشصضطظعغقمحخثذ"
 _rng = random.Random(7)
-VOCAB = sorted({"".join(_rng.choice(_LETTERS) for _ in range(_rng.randint(4, 6)))
-                for _ in range(3000)})
+VOCAB = sorted(
+    {"".join(_rng.choice(_LETTERS) for _ in range(_rng.randint(4, 6))) for _ in range(3000)}
+)
 
 
 def sentence(seed: int) -> str:
@@ -144,8 +145,9 @@ def test_bridging_article_merges_two_stories_older_id_survives(make_index):
     assert idx.story_of("B") == "s-1" and list(idx.stories()) == ["s-1"]
     with pytest.raises(KeyError, match="merged into 's-1'"):
         idx.story("s-2")
-    batch = cluster_texts({"A": article(1, 2, 3, 4), "B": article(4, 5, 6, 7),
-                           "C": article(1, 2, 3, 4, 5, 6, 7)})
+    batch = cluster_texts(
+        {"A": article(1, 2, 3, 4), "B": article(4, 5, 6, 7), "C": article(1, 2, 3, 4, 5, 6, 7)}
+    )
     assert len(batch) == 1
 
 
@@ -283,8 +285,13 @@ def test_term_positions_table_handles_collisions_and_misses():
     rng = np.random.default_rng(0)
     base = rng.integers(0, 2**32, 400, dtype=np.uint64).astype(np.uint32)
     keys = np.unique(np.concatenate([base, base[:9] ^ np.uint32(1 << 20)]))  # same low bits
-    needles = np.concatenate([keys, rng.integers(0, 2**32, 999, dtype=np.uint64).astype(np.uint32),
-                              base[:9] ^ np.uint32(1 << 21)])
+    needles = np.concatenate(
+        [
+            keys,
+            rng.integers(0, 2**32, 999, dtype=np.uint64).astype(np.uint32),
+            base[:9] ^ np.uint32(1 << 21),
+        ]
+    )
     ref = np.searchsorted(keys, needles)
     ref_c = np.minimum(ref, keys.size - 1)
     expected = np.where((ref < keys.size) & (keys[ref_c] == needles), ref_c, -1)
@@ -297,8 +304,9 @@ def _filled(make_index):
     idx = make_index(window=timedelta(days=3))
     for g in range(3):
         for k in range(2):
-            idx.add(f"{g}/{k}", group_text(g, k), published=T0 + timedelta(minutes=g + k),
-                    meta={"g": g})
+            idx.add(
+                f"{g}/{k}", group_text(g, k), published=T0 + timedelta(minutes=g + k), meta={"g": g}
+            )
     idx.add("short", "", published=T0)
     return idx
 

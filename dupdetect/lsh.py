@@ -18,13 +18,49 @@ import numpy as np
 
 from ._hash import fmix64
 
-__all__ = ["band_keys", "candidate_pairs", "estimated_jaccard_pairs", "make_lsh", "MAX_BUCKET"]
+__all__ = [
+    "band_keys",
+    "candidate_pairs",
+    "estimated_jaccard_pairs",
+    "make_lsh",
+    "optimal_bands",
+    "MAX_BUCKET",
+]
 
 #: Buckets larger than this (thousands of exact copies, or a degenerate text) are linked as a
 #: star around their first member plus a chain, instead of all k*(k-1)/2 pairs.
 MAX_BUCKET = 500
 
 _M = np.uint64(0x9E3779B97F4A7C15)
+
+# Gauss-Legendre nodes and weights on [-1, 1]: exact for polynomials of degree < 2 * 600, and
+# the collision curves below are polynomials of degree bands * rows <= num_perm <= 1024.
+_GL_X, _GL_W = np.polynomial.legendre.leggauss(600)
+
+
+def _integral(bands: int, rows: int, lo: float, hi: float) -> float:
+    """Integral over ``[lo, hi]`` of ``P(s) = 1 - (1 - s**rows)**bands``, the chance that two
+    documents of Jaccard similarity ``s`` share at least one band bucket."""
+    s = 0.5 * (hi - lo) * _GL_X + 0.5 * (hi + lo)
+    return float(0.5 * (hi - lo) * np.dot(_GL_W, 1.0 - (1.0 - s**rows) ** bands))
+
+
+def optimal_bands(
+    threshold: float, num_perm: int, fp_weight: float = 0.5, fn_weight: float = 0.5
+) -> tuple[int, int]:
+    """``(bands, rows)`` minimizing the weighted false-positive and false-negative areas around
+    ``threshold`` (the rule of datasketch's ``MinHashLSH``, which gives the same choice; a test
+    compares them). False positives: the area under the collision curve below ``threshold``;
+    false negatives: the area above it missed by the curve."""
+    best, opt = float("inf"), (0, 0)
+    for b in range(1, num_perm + 1):
+        for r in range(1, num_perm // b + 1):
+            fp = _integral(b, r, 0.0, threshold)
+            fn = (1.0 - threshold) - _integral(b, r, threshold, 1.0)
+            err = fp * fp_weight + fn * fn_weight
+            if err < best:
+                best, opt = err, (b, r)
+    return opt
 
 
 def band_keys(signatures: np.ndarray, start: int, end: int) -> np.ndarray:

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from dupdetect.features import featurize
-from dupdetect.graph import UnionFind, average_linkage, components
-from dupdetect.index import MAX_BUCKET, candidate_pairs, make_lsh
+from dupdetect.linkage import UnionFind, average_linkage, components
+from dupdetect.lsh import MAX_BUCKET, candidate_pairs, make_lsh
 from dupdetect.settings import Settings
 from dupdetect.signature import to_datasketch
 
@@ -74,3 +74,13 @@ def test_average_linkage_keeps_a_real_story() -> None:
     assert average_linkage([0, 1, 2], edges, 0.35) == [[0, 1], [2]]
     edges = [(0, 1, 0.9), (0, 2, 0.5), (1, 2, 0.5)]
     assert average_linkage([0, 1, 2], edges, 0.35) == [[0, 1, 2]]
+
+
+@pytest.mark.parametrize("num_perm", [16, 64, 128, 256])
+def test_optimal_bands_is_datasketchs_choice(num_perm):
+    from datasketch.lsh import _optimal_param  # the reference rule, private in datasketch
+
+    from dupdetect.lsh import optimal_bands
+
+    for t in (0.05, 0.1, 0.15, 0.2, 0.3, 0.5, 0.8):
+        assert optimal_bands(t, num_perm) == tuple(_optimal_param(t, num_perm, 0.5, 0.5))
