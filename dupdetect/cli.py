@@ -11,6 +11,7 @@ import io
 import json
 import sys
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any, NoReturn, TextIO
 
 from . import __version__
@@ -37,18 +38,15 @@ def _unit(value: str) -> float:
     return x
 
 
-def _duration(value: str) -> float:
-    """'72h', '3d', '90m' or a number of hours -> seconds."""
-    units = {"m": 60.0, "h": 3600.0, "d": 86400.0}
-    text = value.strip().lower()
-    scale = units.get(text[-1:], None)
+def _duration(value: str) -> timedelta:
+    """'72h', '3d', '90m' -> a timedelta (one parser with the API: a bare number is refused)."""
+    from .timewindow import window_seconds
+
     try:
-        x = float(text[:-1] if scale else text) * (scale or 3600.0)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a duration: {value!r} (e.g. 72h, 3d)") from None
-    if not x > 0:
-        raise argparse.ArgumentTypeError(f"must be positive, got {value}")
-    return x
+        seconds = window_seconds(value, name="--window")
+    except (TypeError, ValueError) as e:
+        raise argparse.ArgumentTypeError(str(e).replace('window="48h"', "--window 48h")) from None
+    return timedelta(seconds=seconds or 0)
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -13,13 +13,10 @@ from __future__ import annotations
 
 import hashlib
 import html
-import math
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import numpy as np
@@ -30,6 +27,7 @@ from .lsh import candidate_pairs, estimated_jaccard_pairs
 
 # The fixed rules of the grouping live with Settings, so its fingerprint covers them.
 from .settings import DENSE_COMPONENT, PREFILTER_FRACTION, Settings
+from .timewindow import Window, outside_window, parse_time, window_seconds
 
 __all__ = ["cluster", "cluster_texts", "Clustering", "Cluster", "Member", "Pair"]
 
@@ -272,64 +270,6 @@ def _cluster_id(member_ids: list[Any], taken: set[str]) -> str:
     raise RuntimeError("cluster id collision")  # unreachable in practice: 128-bit digest
 
 
-def _window_seconds(window: object) -> float | None:
-    if window is None:
-        return None
-    if isinstance(window, timedelta):
-        seconds = window.total_seconds()
-    elif isinstance(window, (int, float)) and not isinstance(window, bool):
-        seconds = float(window)
-    else:
-        raise TypeError(
-            f"window must be a timedelta or seconds, got {type(window).__name__}; "
-            "for example window=timedelta(days=3)"
-        )
-    if not seconds > 0 or math.isinf(seconds):
-        raise ValueError(f"window must be a positive, finite duration, got {window!r}")
-    return seconds
-
-
-def parse_time(value: object) -> float | None:
-    """Epoch seconds of a publication date, or None when it is absent or not understood.
-
-    Accepts ``datetime`` (naive = UTC), epoch seconds, ISO 8601 strings ("2023-08-22",
-    "2023-08-22 10:15:00", "2023-08-22T10:15:00+03:00", "...Z") and RFC 2822 strings as in RSS
-    ("Tue, 22 Aug 2023 10:15:00 GMT").
-    """
-    if value is None or isinstance(value, bool):
-        return None
-    if isinstance(value, (int, float)):
-        return float(value) if math.isfinite(value) else None
-    dt: datetime | None = None
-    if isinstance(value, datetime):
-        dt = value
-    elif isinstance(value, str) and value.strip():
-        text = value.strip()
-        try:
-            dt = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
-        except ValueError:
-            try:
-                dt = parsedate_to_datetime(text)
-            except (TypeError, ValueError, IndexError):
-                dt = None
-    if dt is None:
-        return None
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
-    return dt.timestamp()
-
-
-def _outside_window(
-    times: np.ndarray | None, window: float | None, pairs: np.ndarray
-) -> np.ndarray:
-    """True for pairs whose publication times are both known and further apart than window."""
-    if times is None or window is None or len(pairs) == 0:
-        return np.zeros(len(pairs), dtype=bool)
-    ta, tb = times[pairs[:, 0]], times[pairs[:, 1]]
-    with np.errstate(invalid="ignore"):
-        return np.abs(ta - tb) > window  # NaN (unknown) compares False: no constraint
-
-
 def group(
     features: Features,
     settings: Settings,
@@ -350,7 +290,7 @@ def group(
     if len(pairs):
         est = estimated_jaccard_pairs(features.signatures, pairs)
         keep = est >= PREFILTER_FRACTION * settings.candidate_threshold
-        keep &= ~_outside_window(times, window, pairs)
+        keep &= ~outside_window(times, window, pairs)
         pairs = pairs[keep]
     sims = features.similarities(pairs) if len(pairs) else np.zeros(0, np.float32)
     strong = sims >= settings.threshold
@@ -359,7 +299,7 @@ def group(
     dense = [c for c in comps if 2 < len(c) <= DENSE_COMPONENT]
     dense_pairs = _all_pairs(dense)  # every pair of every small component, scored in one call
     dense_sims = features.similarities(dense_pairs) if len(dense_pairs) else np.zeros(0)
-    dense_sims[_outside_window(times, window, dense_pairs)] = 0.0
+    dense_sims[outside_window(times, window, dense_pairs)] = 0.0
     bounds = np.cumsum([0] + [len(c) * (len(c) - 1) // 2 for c in dense])
     dense_at = {id(c): k for k, c in enumerate(dense)}
     for comp in comps:
@@ -472,7 +412,7 @@ def cluster(
     settings: Settings | None = None,
     fields: Mapping[str, Any] | None = None,
     html_engine: str = "auto",
-    window: timedelta | float | None = None,
+    window: Window = None,
     workers: int | None = None,
     progress: bool | None = None,
     **options: Any,
@@ -484,10 +424,10 @@ def cluster(
     articles (``fields`` maps ``id``/``title``/``text``/``date`` to your column names).
     ``threshold`` and other ``options`` (``candidate_threshold``, ``ngram``, ``num_perm``,
     ``seed``, ``min_terms``) override ``settings``; see :class:`dupdetect.Settings`.
-    ``window`` (a ``timedelta`` or seconds): two articles whose publication dates (the records'
-    ``date`` field) are further apart are never grouped, which keeps recurring templated
-    bulletins (weather, markets, official cables) of different days apart. Articles without a
-    date are not constrained.
+    ``window`` (a ``timedelta`` or a string such as ``"72h"``): two articles whose publication
+    dates (the records' ``date`` field) are further apart are never grouped, which keeps
+    recurring templated bulletins (weather, markets, official cables) of different days apart.
+    Articles without a date are not constrained.
     ``workers``: processes for featurizing; ``None`` (auto) uses every CPU for inputs of 4,000+
     documents on Linux in a single-threaded process (fork: no re-import of your script), else
     one. Results are identical for any value.
@@ -497,7 +437,7 @@ def cluster(
     from .io import Article, iter_inputs
 
     s = _settings(settings, {"threshold": threshold, **options})
-    win = _window_seconds(window)
+    win = window_seconds(window)
     ids: list[Any] = []
     texts: list[str] = []
     titles: list[str] = []
@@ -521,7 +461,7 @@ def cluster_texts(
     threshold: float | None = None,
     settings: Settings | None = None,
     published: Mapping[Any, object] | Iterable[object] | None = None,
-    window: timedelta | float | None = None,
+    window: Window = None,
     workers: int | None = None,
     progress: bool | None = None,
     **options: Any,
@@ -530,12 +470,12 @@ def cluster_texts(
 
     ``published``: publication dates (``datetime``, epoch seconds or ISO/RFC 2822 strings), a
     mapping id -> date or a sequence in the order of ``texts``; with ``window`` (a ``timedelta``
-    or seconds) articles published further apart are never grouped; ``workers`` as for
-    :func:`cluster`.
+    or a string such as ``"48h"``) articles published further apart are never grouped;
+    ``workers`` as for :func:`cluster`.
     A text that is not a ``str`` is listed in ``.errors``; the rest are clustered.
     """
     s = _settings(settings, {"threshold": threshold, **options})
-    win = _window_seconds(window)
+    win = window_seconds(window)
     if published is not None and win is None:
         raise ValueError("published dates only matter with a window; pass window=timedelta(...)")
     if isinstance(texts, (str, bytes)):

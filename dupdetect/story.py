@@ -52,9 +52,9 @@ import numpy as np
 
 from .features import Profile, TermMatrix, TermVector, featurize_terms, prepare
 from .lsh import band_keys
-from .pipeline import DENSE_COMPONENT, PREFILTER_FRACTION, _window_seconds
-from .settings import Settings
+from .settings import DENSE_COMPONENT, PREFILTER_FRACTION, Settings
 from .storage import Change, MemoryStorage, Record, Storage, make_storage
+from .timewindow import Window, window_seconds
 
 __all__ = ["StoryIndex", "Assignment", "Match", "MergeEvent", "StoryMember", "FILE_VERSION"]
 
@@ -277,7 +277,7 @@ class StoryIndex:
         self,
         settings: Settings | None = None,
         *,
-        window: timedelta | float | None = timedelta(hours=72),
+        window: Window = timedelta(hours=72),
         storage: str | Storage = "memory",
         namespace: str = "dupdetect",
         on_merge: Callable[[MergeEvent], None] | None = None,
@@ -294,7 +294,7 @@ class StoryIndex:
         own = {k: options.pop(k) for k in list(options) if k in _OWN_OPTIONS}
         backend = {k: options.pop(k) for k in list(options) if k in _REDIS_OPTIONS}
         self.settings = Settings.from_options(settings, **options)
-        self.window = _window_seconds(window)
+        self.window = window_seconds(window)
         self.max_matches = int(own.get("max_matches", 10))
         self.evict_batch = int(own.get("evict_batch", 64))
         if self.max_matches < 0 or self.evict_batch < 1:
@@ -703,7 +703,7 @@ class StoryIndex:
             )
         idx = cls(
             stored,
-            window=header["window"],
+            window=None if header["window"] is None else timedelta(seconds=header["window"]),
             namespace=header["namespace"],
             on_merge=on_merge,
             max_matches=header["max_matches"],

@@ -195,7 +195,9 @@ def test_bad_input_raises_clear_errors(make_index):
     with pytest.raises(TypeError, match="unknown option"):
         StoryIndex(treshold=0.3)
     with pytest.raises(ValueError, match="window"):
-        StoryIndex(window=-5)
+        StoryIndex(window="-5h")
+    with pytest.raises(TypeError, match="no unit"):  # 48 seconds or 48 hours? refused
+        StoryIndex(window=48)
     with pytest.raises(ValueError, match="unknown storage"):
         StoryIndex(storage="postgres://x")
     assert len(idx) == 1

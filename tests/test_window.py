@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from dupdetect import cluster, cluster_texts
-from dupdetect.pipeline import parse_time
+from dupdetect.timewindow import parse_time
 
 # A recurring bulletin: the same template on different days, only the figures change.
 BULLETIN = (
@@ -85,14 +85,43 @@ def test_parse_time(value, expected) -> None:
 @pytest.mark.parametrize(
     ("kwargs", "exc"),
     [
-        ({"window": "3 days"}, TypeError),
-        ({"window": -5}, ValueError),
+        ({"window": "3 days"}, ValueError),
+        ({"window": "-5h"}, ValueError),
+        (
+            {"window": 48},
+            TypeError,
+        ),  # a bare number: seconds or hours? refused, both spellings shown
+        ({"window": 3600.0}, TypeError),
         ({"window": timedelta(0)}, ValueError),
+        ({"window": [1]}, TypeError),
         ({"published": ["2015-07-20"]}, ValueError),  # dates without a window
-        ({"published": ["2015-07-20"], "window": 3600}, ValueError),  # wrong length
-        ({"published": "2015-07-20", "window": 3600}, TypeError),
+        ({"published": ["2015-07-20"], "window": "1h"}, ValueError),  # wrong length
+        ({"published": "2015-07-20", "window": "1h"}, TypeError),
     ],
 )
 def test_window_misuse(kwargs, exc) -> None:
     with pytest.raises(exc):
         cluster_texts(TEXTS, **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("value", "seconds"),
+    [
+        ("48h", 48 * 3600),
+        ("3d", 3 * 86400),
+        ("90m", 5400),
+        ("30s", 30),
+        (" 1.5 H ", 5400),
+        ("2w", 14 * 86400),
+        (timedelta(hours=2), 7200),
+    ],
+)
+def test_window_spellings(value, seconds) -> None:
+    from dupdetect.timewindow import window_seconds
+
+    assert window_seconds(value) == seconds
+
+
+def test_bare_number_window_names_both_spellings() -> None:
+    with pytest.raises(TypeError, match=r'timedelta\(hours=48\).*"48h"'):
+        cluster_texts(["a b c d e f"], window=48)
