@@ -81,7 +81,10 @@ class Settings:
 
     @classmethod
     def from_options(cls, base: Settings | None = None, **options: Any) -> Settings:
-        """``base`` (or defaults) with ``options`` replaced; unknown names raise ``TypeError``."""
+        """``base`` (or defaults) with ``options`` replaced (None values are ignored); unknown
+        names and a ``base`` that is not a Settings raise ``TypeError``."""
+        if base is not None and not isinstance(base, Settings):
+            raise TypeError(f"settings must be a dupdetect.Settings, got {type(base).__name__}")
         valid = {f.name for f in fields(cls)}
         unknown = sorted(set(options) - valid)
         if unknown:

@@ -39,10 +39,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .features import Features, TermMatrix, featurize
+from .grouping import cluster_id, member_scores
 from .linkage import average_linkage
 from .lsh import MAX_BUCKET, band_keys, estimated_jaccard_pairs
-from .pipeline import DENSE_COMPONENT, PREFILTER_FRACTION, _cluster_id, _member_scores, _settings
-from .settings import Settings
+from .settings import DENSE_COMPONENT, PREFILTER_FRACTION, Settings
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -195,7 +195,7 @@ def verify_partition(batches: Iterator[pd.DataFrame], settings: Settings) -> Ite
     """Candidate pairs with both documents' features -> MinHash prefilter, then the core score.
 
     Keeps the pairs whose estimate passes ``PREFILTER_FRACTION * candidate_threshold`` (as
-    :func:`dupdetect.pipeline.group` does), with ``similarity`` and ``strong`` (>= threshold),
+    :func:`dupdetect.grouping.group` does), with ``similarity`` and ``strong`` (>= threshold),
     both computed with the same numpy expressions as the local pipeline.
     """
     import pandas as pd
@@ -229,7 +229,7 @@ def split_component(members: pd.DataFrame, edges: pd.DataFrame, settings: Settin
     ``members``: ``idx, id_str`` and term-vector columns; ``edges``: the component's scored
     candidate pairs ``a, b, similarity`` (used only above ``DENSE_COMPONENT`` members, where the
     local pipeline also uses the proposed pairs only). Same rules as
-    :func:`dupdetect.pipeline.group` and ``_run``.
+    :func:`dupdetect.grouping.group` and ``_run``.
     """
     import pandas as pd
 
@@ -264,8 +264,8 @@ def split_component(members: pd.DataFrame, edges: pd.DataFrame, settings: Settin
     out_score: list[float] = []
     out_first: list[int] = []
     for rows in groups:
-        scores = _member_scores(feats, rows)
-        cid = _cluster_id([ids[r] for r in rows], set())
+        scores = member_scores(feats, rows)
+        cid = cluster_id([ids[r] for r in rows], set())
         for r, s in zip(rows, scores.tolist(), strict=True):
             out_idx.append(int(idx[r]))
             out_cluster.append(cid)
@@ -285,7 +285,7 @@ def singletons_partition(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFra
         yield pd.DataFrame(
             {
                 "idx": idx,
-                "cluster": [_cluster_id([str(i)], set()) for i in batch["id_str"]],
+                "cluster": [cluster_id([str(i)], set()) for i in batch["id_str"]],
                 "score": np.ones(len(idx)),
                 "first": idx,
             }
@@ -419,7 +419,7 @@ def cluster_dataframe(
     ``assignments`` and ``pairs`` are cached DataFrames.
     """
     F = _require_spark()
-    s = _settings(settings, {"threshold": threshold, **options})
+    s = Settings.from_options(settings, threshold=threshold, **options)
     for name, col in (("id_col", id_col), ("text_col", text_col)) + (
         (("title_col", title_col),) if title_col else ()
     ):
@@ -571,7 +571,7 @@ def _resolve_clashes(clashing: DataFrame, ids: DataFrame) -> list[tuple[int, str
     taken: set[str] = set()
     fixes = []
     for first in sorted(by_first):
-        cid = _cluster_id(by_first[first], taken)
+        cid = cluster_id(by_first[first], taken)
         if cid != cid_of[first]:
             fixes.append((first, cid))
     return fixes

@@ -1,0 +1,127 @@
+"""A featurized batch -> clusters: candidates, prefilter, verification, components, linkage.
+
+    Features --lsh.candidate_pairs--> candidate pairs --MinHash estimate >= prefilter--> pairs
+      --score--> verified pairs --components at threshold--> components
+      --average linkage (cannot-link across the time window)--> clusters --> member scores
+
+:func:`group` is shared by :func:`dupdetect.cluster`, :func:`dupdetect.cluster_texts` and the
+Spark job's per-component split; :func:`cluster_id` names a cluster after its smallest member id
+so the id does not depend on input order or on the other clusters.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import numpy as np
+
+from .features import Features
+from .linkage import average_linkage, components
+from .lsh import candidate_pairs, estimated_jaccard_pairs
+
+# The fixed rules of the grouping live with Settings, so its fingerprint covers them.
+from .settings import DENSE_COMPONENT, PREFILTER_FRACTION, Settings
+from .timewindow import outside_window
+
+__all__ = ["group", "all_pairs", "member_scores", "member_scores_many", "cluster_id"]
+
+
+def cluster_id(member_ids: list[Any], taken: set[str]) -> str:
+    """``c`` + 10 hex digits of a hash of the smallest member id (as text); longer when ``taken``
+    already holds that id. Adds the id to ``taken``."""
+    key = min(str(i) for i in member_ids)
+    digest = hashlib.blake2b(key.encode("utf-8"), digest_size=16).hexdigest()
+    for width in (10, 16, 32):
+        cid = "c" + digest[:width]
+        if cid not in taken:
+            taken.add(cid)
+            return cid
+    raise RuntimeError("cluster id collision")  # unreachable in practice: 128-bit digest
+
+
+def group(
+    features: Features,
+    settings: Settings,
+    *,
+    times: np.ndarray | None = None,
+    window: float | None = None,
+) -> tuple[list[list[int]], np.ndarray, np.ndarray]:
+    """Candidate generation, verification and clustering on a featurized batch.
+
+    Returns ``(clusters as lists of row indices, verified pairs (m, 2), their scores)``; only
+    pairs at or above the threshold are returned. ``times`` (epoch seconds per row, NaN when
+    unknown) and ``window`` (seconds): pairs published further apart count as unrelated.
+    Shared by :func:`cluster`, :func:`cluster_texts` and the Spark driver's equality checks.
+    """
+    n = len(features)
+    bands, rows = settings.lsh_params
+    pairs = candidate_pairs(features.signatures, bands, rows, eligible=~features.short)
+    if len(pairs):
+        est = estimated_jaccard_pairs(features.signatures, pairs)
+        keep = est >= PREFILTER_FRACTION * settings.candidate_threshold
+        keep &= ~outside_window(times, window, pairs)
+        pairs = pairs[keep]
+    sims = features.similarities(pairs) if len(pairs) else np.zeros(0, np.float32)
+    strong = sims >= settings.threshold
+    comps = components(n, pairs[strong])
+    clusters: list[list[int]] = []
+    dense = [c for c in comps if 2 < len(c) <= DENSE_COMPONENT]
+    dense_pairs = all_pairs(dense)  # every pair of every small component, scored in one call
+    dense_sims = features.similarities(dense_pairs) if len(dense_pairs) else np.zeros(0)
+    dense_sims[outside_window(times, window, dense_pairs)] = 0.0
+    bounds = np.cumsum([0] + [len(c) * (len(c) - 1) // 2 for c in dense])
+    dense_at = {id(c): k for k, c in enumerate(dense)}
+    for comp in comps:
+        if len(comp) <= 2:
+            clusters.append(comp)
+            continue
+        if len(comp) <= DENSE_COMPONENT:
+            k = dense_at[id(comp)]
+            cp, cs = dense_pairs[bounds[k] : bounds[k + 1]], dense_sims[bounds[k] : bounds[k + 1]]
+            edges = zip(cp[:, 0].tolist(), cp[:, 1].tolist(), cs.tolist())
+        else:
+            inside = np.isin(pairs[:, 0], comp) & np.isin(pairs[:, 1], comp)
+            edges = zip(pairs[inside, 0].tolist(), pairs[inside, 1].tolist(), sims[inside].tolist())
+        clusters.extend(average_linkage(comp, edges, settings.threshold))
+    clusters.sort(key=lambda g: g[0])
+    return clusters, pairs[strong], sims[strong]
+
+
+def all_pairs(groups: list[list[int]]) -> np.ndarray:
+    """Every (a, b) pair inside each group, groups one after another, as an (m, 2) array."""
+    parts = []
+    for g in groups:
+        r = np.asarray(g, dtype=np.int64)
+        iu, ju = np.triu_indices(len(r), k=1)
+        parts.append(np.stack([r[iu], r[ju]], axis=1))
+    return np.concatenate(parts) if parts else np.zeros((0, 2), dtype=np.int64)
+
+
+def _scores_from_pairs(k: int, s: np.ndarray) -> np.ndarray:
+    iu, ju = np.triu_indices(k, k=1)
+    m = np.zeros((k, k))
+    m[iu, ju] = s
+    m[ju, iu] = s
+    return m.sum(axis=1) / (k - 1)
+
+
+def member_scores(features: Features, rows: list[int]) -> np.ndarray:
+    """Each member's mean similarity to the other members (1.0 alone)."""
+    return member_scores_many(features, [rows])[0]
+
+
+def member_scores_many(features: Features, groups: list[list[int]]) -> list[np.ndarray]:
+    """:func:`member_scores` of many clusters with one scoring call."""
+    multi = [g for g in groups if len(g) > 1]
+    sims = features.similarities(all_pairs(multi)).astype(np.float64) if multi else None
+    out, at = [], 0
+    for g in groups:
+        k = len(g)
+        if k == 1:
+            out.append(np.ones(1))
+            continue
+        n = k * (k - 1) // 2
+        out.append(_scores_from_pairs(k, sims[at : at + n]))  # type: ignore[index]
+        at += n
+    return out

@@ -1,0 +1,177 @@
+"""What the batch job returns: :class:`Clustering` of :class:`Cluster` of :class:`Member`, and the
+verified :class:`Pair` list, with the views a notebook or a backend wants (records, a DataFrame,
+labels aligned with the input, an HTML table).
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from .settings import Settings
+
+__all__ = ["Clustering", "Cluster", "Member", "Pair"]
+
+
+@dataclass(frozen=True)
+class Member:
+    """One document in a cluster. ``score``: mean similarity to the other members (1.0 alone)."""
+
+    id: Any
+    score: float
+    index: int  # position in the input
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class Cluster:
+    """A group of reports of one story.
+
+    ``score`` (cohesion) is the mean similarity over all member pairs (1.0 for a singleton);
+    ``representative`` is the member most similar on average to the others.
+    """
+
+    id: str
+    members: tuple[Member, ...]
+    score: float
+    representative: Any
+
+    @property
+    def size(self) -> int:
+        return len(self.members)
+
+    @property
+    def ids(self) -> list[Any]:
+        return [m.id for m in self.members]
+
+
+@dataclass(frozen=True)
+class Pair:
+    """A verified pair: LSH proposed it and it was re-scored; ``similarity`` >= threshold."""
+
+    a: Any
+    b: Any
+    similarity: float
+
+
+@dataclass
+class Clustering:
+    """The result of :func:`cluster` / :func:`cluster_texts`."""
+
+    clusters: list[Cluster]
+    pairs: list[Pair]
+    errors: list[tuple[str, str]]
+    settings: Settings
+    flags: dict[Any, str] = field(default_factory=dict)  # document id -> why it was kept apart
+    _by_id: dict[Any, tuple[Cluster, Member]] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        for c in self.clusters:
+            for m in c.members:
+                self._by_id[m.id] = (c, m)
+
+    def __len__(self) -> int:
+        return len(self.clusters)
+
+    def __iter__(self) -> Iterator[Cluster]:
+        return iter(self.clusters)
+
+    @property
+    def groups(self) -> list[Cluster]:
+        """Clusters with two or more members."""
+        return [c for c in self.clusters if c.size > 1]
+
+    def cluster_of(self, doc_id: Any) -> Cluster:
+        """The cluster that holds ``doc_id`` (``KeyError`` naming it when absent)."""
+        try:
+            return self._by_id[doc_id][0]
+        except KeyError:
+            raise KeyError(
+                f"{doc_id!r} is not a clustered document; see .errors for inputs that were not used"
+            ) from None
+
+    def to_records(self) -> list[dict[str, Any]]:
+        """One dict per clustered document, in input order.
+
+        Keys: ``id``, ``cluster``, ``score`` (similarity to its cluster, [0, 1]), ``size``,
+        ``representative`` (bool), ``title``, ``flag`` (None, or why it was kept apart).
+        """
+        rows = []
+        for c in self.clusters:
+            for m in c.members:
+                rows.append(
+                    {
+                        "id": m.id,
+                        "cluster": c.id,
+                        "score": round(m.score, 6),
+                        "size": c.size,
+                        "representative": m.id == c.representative,
+                        "title": m.title,
+                        "flag": self.flags.get(m.id),
+                        "_index": m.index,
+                    }
+                )
+        rows.sort(key=lambda r: r["_index"])
+        for r in rows:
+            del r["_index"]
+        return rows
+
+    def to_dataframe(self):  # -> pandas.DataFrame
+        """:meth:`to_records` as a pandas DataFrame (needs ``pip install "dupdetect[pandas]"``)."""
+        try:
+            import pandas as pd
+        except ImportError as e:
+            raise ImportError('to_dataframe() needs pandas: pip install "dupdetect[pandas]"') from e
+        return pd.DataFrame.from_records(
+            self.to_records(),
+            columns=["id", "cluster", "score", "size", "representative", "title", "flag"],
+        )
+
+    def summary(self) -> str:
+        n_docs = sum(c.size for c in self.clusters)
+        return (
+            f"{n_docs} documents -> {len(self.clusters)} clusters "
+            f"({len(self.groups)} with 2+ members), {len(self.pairs)} verified pairs, "
+            f"{len(self.errors)} errors"
+        )
+
+    def __repr__(self) -> str:
+        return f"<Clustering: {self.summary()}>"
+
+    def _repr_html_(self) -> str:
+        esc = html.escape
+        out = [
+            f"<p><b>dupdetect</b>: {esc(self.summary())}</p>",
+            "<table>",
+            "<tr><th>cluster</th><th>size</th><th>cohesion</th><th>member</th>"
+            "<th>score</th><th>title</th></tr>",
+        ]
+        shown = 0
+        for c in self.clusters:
+            for k, m in enumerate(c.members):
+                if shown >= 200:
+                    break
+                star = " ★" if m.id == c.representative else ""
+                head = (
+                    (
+                        f"<td rowspan={c.size}>{esc(c.id)}</td><td rowspan={c.size}>{c.size}</td>"
+                        f"<td rowspan={c.size}>{c.score:.3f}</td>"
+                    )
+                    if k == 0
+                    else ""
+                )
+                out.append(
+                    f"<tr>{head}<td>{esc(str(m.id))}{star}</td><td>{m.score:.3f}</td>"
+                    f"<td dir='auto'>{esc(m.title[:120])}</td></tr>"
+                )
+                shown += 1
+        out.append("</table>")
+        if shown >= 200:
+            out.append("<p>(first 200 rows; use .to_dataframe() for all)</p>")
+        if self.errors:
+            out.append(f"<p>{len(self.errors)} inputs not used:</p><ul>")
+            out += [f"<li>{esc(str(i))}: {esc(msg)}</li>" for i, msg in self.errors[:20]]
+            out.append("</ul>")
+        return "".join(out)
