@@ -51,7 +51,8 @@ def group(
 
     Returns ``(clusters as lists of row indices, verified pairs (m, 2), their scores)``; only
     pairs at or above the threshold are returned. ``times`` (epoch seconds per row, NaN when
-    unknown) and ``window`` (seconds): pairs published further apart count as unrelated.
+    unknown) and ``window`` (seconds): pairs published further apart are never compared, and no
+    cluster spans more than ``window`` between its earliest and latest known publication time.
     Shared by :func:`cluster`, :func:`cluster_texts` and the Spark driver's equality checks.
     """
     n = len(features)
@@ -83,7 +84,9 @@ def group(
         else:
             inside = np.isin(pairs[:, 0], comp) & np.isin(pairs[:, 1], comp)
             edges = zip(pairs[inside, 0].tolist(), pairs[inside, 1].tolist(), sims[inside].tolist())
-        clusters.extend(average_linkage(comp, edges, settings.threshold))
+        clusters.extend(
+            average_linkage(comp, edges, settings.threshold, times=times, window=window)
+        )
     clusters.sort(key=lambda g: g[0])
     return clusters, pairs[strong], sims[strong]
 

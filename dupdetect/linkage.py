@@ -65,15 +65,32 @@ def components(n: int, pairs: np.ndarray) -> list[list[int]]:
 
 
 def average_linkage(
-    members: list[int], edges: Iterable[tuple[int, int, float]], threshold: float
+    members: list[int],
+    edges: Iterable[tuple[int, int, float]],
+    threshold: float,
+    *,
+    times: np.ndarray | None = None,
+    window: float | None = None,
 ) -> list[list[int]]:
     """Average-linkage clusters of ``members`` cut at ``threshold``.
 
     ``edges`` are ``(a, b, similarity)`` between members; missing pairs count as 0. Returns sorted
     member lists ordered by their smallest member.
+
+    ``times`` (indexed by member, NaN when unknown) and ``window`` (seconds) add a cannot-link
+    constraint: two clusters merge only if every pair of their members with known times is at
+    most ``window`` apart, i.e. the merged cluster's time span stays within the window. Spans only
+    grow by merging, so a merge refused once is never possible later.
     """
     cid = {m: i for i, m in enumerate(sorted(members))}
     clusters: dict[int, list[int]] = {i: [m] for m, i in cid.items()}
+    span: dict[int, tuple[float, float]] = {}  # cluster -> (earliest, latest) known time
+    if times is not None and window is not None:
+        for m, i in cid.items():
+            t = float(times[m])
+            if t == t:  # not NaN
+                span[i] = (t, t)
+    constrained = window is not None and bool(span)
     adj: dict[int, dict[int, float]] = {i: {} for i in clusters}
     for a, b, s in edges:
         ia, ib = cid[a], cid[b]
@@ -83,9 +100,17 @@ def average_linkage(
         adj[ib][ia] = adj[ib].get(ia, 0.0) + s
     heap: list[tuple[float, int, int, int, int]] = []
 
+    def too_far(x: int, y: int) -> bool:
+        sx, sy = span.get(x), span.get(y)
+        if sx is None or sy is None:
+            return False
+        return max(sx[1], sy[1]) - min(sx[0], sy[0]) > window  # type: ignore[operator]
+
     def push(x: int, y: int) -> None:
         if x > y:
             x, y = y, x
+        if constrained and too_far(x, y):
+            return
         avg = adj[x][y] / (len(clusters[x]) * len(clusters[y]))
         if avg >= threshold:
             heapq.heappush(heap, (-avg, clusters[x][0], clusters[y][0], x, y))
@@ -105,6 +130,10 @@ def average_linkage(
         z = next_id
         next_id += 1
         clusters[z] = sorted(clusters.pop(x) + clusters.pop(y))
+        if constrained:
+            known = [s for s in (span.pop(x, None), span.pop(y, None)) if s is not None]
+            if known:
+                span[z] = (min(s[0] for s in known), max(s[1] for s in known))
         nz: dict[int, float] = {}
         for old in (x, y):
             for w, s in adj.pop(old).items():

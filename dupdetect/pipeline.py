@@ -110,6 +110,10 @@ def _run(
                     f"publication date {str(d)[:40]!r} not understood (ISO 8601 or RFC 2822 "
                     "expected); the time window does not apply to this document"
                 )
+            else:
+                flags[ids[i]] = (
+                    "no publication date; the time window does not apply to this document"
+                )
     groups, vpairs, vsims = group(features, settings, times=times, window=window)
     for i in np.flatnonzero(features.short).tolist():
         flags[ids[i]] = (

@@ -7,6 +7,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dupdetect import cluster, cluster_texts
 from dupdetect.timewindow import parse_time
@@ -125,3 +127,39 @@ def test_window_spellings(value, seconds) -> None:
 def test_bare_number_window_names_both_spellings() -> None:
     with pytest.raises(TypeError, match=r'timedelta\(hours=48\).*"48h"'):
         cluster_texts(["a b c d e f"], window=48)
+
+
+# ------------------------------------------------------------------ the window is a promise
+_TEMPLATE = (
+    "النشرة الجوية طقس حار نهارا على معظم مناطق المملكة والعظمى في الرياض {t} درجة "
+    "والصغرى {u} درجة مع رياح نشطة مثيرة للاتربة على المناطق الشرقية والوسطى"
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    hours=st.lists(st.floats(min_value=0, max_value=24 * 14), min_size=2, max_size=24),
+    window_h=st.sampled_from([6, 12, 24, 72]),
+    undated=st.sets(st.integers(min_value=0, max_value=23), max_size=4),
+)
+def test_no_cluster_spans_more_than_the_window(hours, window_h, undated) -> None:
+    """Near-identical bulletins at random times: whatever chains the scores allow, every cluster's
+    earliest and latest dated members are at most ``window`` apart (undated ones are free)."""
+    base = datetime(2015, 7, 20, tzinfo=timezone.utc)
+    texts = {i: _TEMPLATE.format(t=40 + i % 3, u=28 + i % 2) for i in range(len(hours))}
+    dates = {i: None if i in undated else base + timedelta(hours=h) for i, h in enumerate(hours)}
+    r = cluster_texts(texts, published=dates, window=timedelta(hours=window_h))
+    for c in r.clusters:
+        known = [dates[m.id] for m in c.members if dates[m.id] is not None]
+        if len(known) > 1:
+            assert max(known) - min(known) <= timedelta(hours=window_h)
+    assert sum(c.size for c in r.clusters) == len(texts)  # nothing dropped
+
+
+def test_undated_items_are_flagged_with_a_window() -> None:
+    texts = {i: _TEMPLATE.format(t=40 + i, u=28) for i in range(3)}
+    r = cluster_texts(texts, published={0: "2015-07-20", 1: None, 2: "soon"}, window="24h")
+    assert "no publication date" in r.flags[1]
+    assert "not understood" in r.flags[2]
+    assert 0 not in r.flags
+    assert cluster_texts(texts).flags == {}  # without a window nothing is flagged
