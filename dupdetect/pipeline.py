@@ -95,6 +95,7 @@ def _run(
     dates: list[object] | None = None,
     window: float | None = None,
     workers: int | None = None,
+    order: list[Any] | None = None,
 ) -> Clustering:
     features = _featurize_all(texts, settings, progress, workers)
     flags: dict[Any, str] = {}
@@ -132,7 +133,60 @@ def _run(
         clusters.append(Cluster(cluster_id([m.id for m in members], taken), members, cohesion, rep))
     clusters.sort(key=lambda c: (-c.size, c.members[0].index))
     pairs = [Pair(ids[a], ids[b], float(s)) for (a, b), s in zip(vpairs.tolist(), vsims.tolist())]
-    return Clustering(clusters=clusters, pairs=pairs, errors=errors, settings=settings, flags=flags)
+    return Clustering(
+        clusters=clusters,
+        pairs=pairs,
+        errors=errors,
+        settings=settings,
+        flags=flags,
+        input_ids=list(ids) if order is None else order,
+    )
+
+
+def _is_pandas(obj: object, kind: str) -> bool:
+    """``obj`` is a pandas ``kind`` (checked without importing pandas)."""
+    t = type(obj)
+    return t.__name__ == kind and t.__module__.split(".")[0] == "pandas"
+
+
+def _items_of(texts: object) -> list[tuple[Any, Any]]:
+    """``(id, text)`` pairs of what :func:`cluster_texts` accepts, or a TypeError saying what to
+    pass. A pandas Series gives its index as ids; a DataFrame is refused (which column?)."""
+    if isinstance(texts, (str, bytes)):
+        raise TypeError(
+            "texts must be a mapping id -> text or an iterable of texts, not a single "
+            f"{type(texts).__name__}; wrap one text in a list: cluster_texts([text])"
+        )
+    if _is_pandas(texts, "DataFrame"):
+        raise TypeError(
+            "texts is a pandas DataFrame: iterating it gives its column names, not articles; "
+            "pass one column, e.g. cluster_texts(df['text']) (the index gives the ids)"
+        )
+    if _is_pandas(texts, "Series"):
+        items = list(texts.items())  # type: ignore[attr-defined]
+    elif isinstance(texts, Mapping):
+        items = list(texts.items())
+    elif isinstance(texts, Iterable):
+        items = list(enumerate(texts))
+    else:
+        raise TypeError(
+            "texts must be a mapping id -> text or an iterable of texts, "
+            f"got {type(texts).__name__}"
+        )
+    if items and all(isinstance(t, Mapping) for _, t in items[:100]):
+        raise TypeError(
+            "texts holds records (dicts), not texts; pass {record['id']: record['text'] ...}, "
+            "or write them to a .jsonl file and call dupdetect.cluster(path) to read their "
+            "id/title/text/date fields"
+        )
+    if _is_pandas(texts, "Series") and len({k for k, _ in items}) != len(items):
+        seen: set[Any] = set()
+        dup = next(k for k, _ in items if k in seen or seen.add(k))  # type: ignore[func-returns-value]
+        raise ValueError(
+            f"the Series index has duplicate labels (e.g. {dup!r}); ids must be unique: "
+            "use series.reset_index(drop=True) or a unique index"
+        )
+    return items
 
 
 def cluster(
@@ -166,6 +220,11 @@ def cluster(
     """
     from .io import Article, iter_inputs
 
+    if _is_pandas(paths, "DataFrame") or _is_pandas(paths, "Series"):
+        raise TypeError(
+            "cluster() reads files (paths, folders, globs); for articles in pandas use "
+            "cluster_texts(df['text']) (the index gives the ids)"
+        )
     s = Settings.from_options(settings, threshold=threshold, **options)
     win = window_seconds(window)
     ids: list[Any] = []
@@ -208,22 +267,11 @@ def cluster_texts(
     win = window_seconds(window)
     if published is not None and win is None:
         raise ValueError("published dates only matter with a window; pass window=timedelta(...)")
-    if isinstance(texts, (str, bytes)):
-        raise TypeError(
-            "texts must be a mapping id -> text or an iterable of texts, not a single "
-            f"{type(texts).__name__}; wrap one text in a list: cluster_texts([text])"
-        )
-    if isinstance(texts, Mapping):
-        items = list(texts.items())
-    elif isinstance(texts, Iterable):
-        items = list(enumerate(texts))
-    else:
-        raise TypeError(
-            "texts must be a mapping id -> text or an iterable of texts, "
-            f"got {type(texts).__name__}"
-        )
+    items = _items_of(texts)
     date_of: dict[Any, object] = {}
-    if isinstance(published, Mapping):
+    if _is_pandas(published, "Series"):
+        date_of = dict(published.items())  # type: ignore[union-attr]
+    elif isinstance(published, Mapping):
         date_of = dict(published)
     elif published is not None:
         if isinstance(published, (str, bytes)) or not isinstance(published, Iterable):
@@ -244,6 +292,8 @@ def cluster_texts(
             ids.append(key)
             bodies.append(text)
             dates.append(date_of.get(key))
+        elif text is None or (isinstance(text, float) and text != text):
+            errors.append((str(key), "text is missing (None or NaN); nothing to cluster"))
         else:
             errors.append(
                 (
@@ -252,6 +302,6 @@ def cluster_texts(
                     "convert it before clustering",
                 )
             )
-    return _run(
-        ids, bodies, [_title_of(t) for t in bodies], errors, s, progress, dates, win, workers
-    )
+    titles = [_title_of(t) for t in bodies]
+    order = [k for k, _ in items]
+    return _run(ids, bodies, titles, errors, s, progress, dates, win, workers, order=order)

@@ -15,6 +15,14 @@ from .settings import Settings
 __all__ = ["Clustering", "Cluster", "Member", "Pair"]
 
 
+def _pandas(what: str) -> Any:
+    try:
+        import pandas as pd
+    except ImportError as e:
+        raise ImportError(f'{what} needs pandas: pip install "dupdetect[pandas]"') from e
+    return pd
+
+
 @dataclass(frozen=True)
 class Member:
     """One document in a cluster. ``score``: mean similarity to the other members (1.0 alone)."""
@@ -65,6 +73,8 @@ class Clustering:
     errors: list[tuple[str, str]]
     settings: Settings
     flags: dict[Any, str] = field(default_factory=dict)  # document id -> why it was kept apart
+    #: the id of every input in input order (for cluster_texts also the ones in ``errors``)
+    input_ids: list[Any] = field(default_factory=list, repr=False)
     _by_id: dict[Any, tuple[Cluster, Member]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
@@ -118,12 +128,23 @@ class Clustering:
             del r["_index"]
         return rows
 
+    @property
+    def labels(self) -> list[str | None]:
+        """The cluster id of each input, in input order (scikit-learn's ``labels_`` habit), so
+        ``df["cluster"] = result.labels`` lines up with ``cluster_texts(df["text"])``; None for
+        an input listed in ``errors`` (a missing or non-text value)."""
+        return [self._by_id[i][0].id if i in self._by_id else None for i in self.input_ids]
+
+    def pairs_dataframe(self):  # -> pandas.DataFrame
+        """The verified pairs as a DataFrame ``a, b, similarity`` (needs dupdetect[pandas])."""
+        pd = _pandas("pairs_dataframe()")
+        return pd.DataFrame(
+            [(p.a, p.b, p.similarity) for p in self.pairs], columns=["a", "b", "similarity"]
+        )
+
     def to_dataframe(self):  # -> pandas.DataFrame
         """:meth:`to_records` as a pandas DataFrame (needs ``pip install "dupdetect[pandas]"``)."""
-        try:
-            import pandas as pd
-        except ImportError as e:
-            raise ImportError('to_dataframe() needs pandas: pip install "dupdetect[pandas]"') from e
+        pd = _pandas("to_dataframe()")
         return pd.DataFrame.from_records(
             self.to_records(),
             columns=["id", "cluster", "score", "size", "representative", "title", "flag"],
