@@ -12,6 +12,7 @@ so the id does not depend on input order or on the other clusters.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -46,6 +47,7 @@ def group(
     *,
     times: np.ndarray | None = None,
     window: float | None = None,
+    on_stage: Callable[..., None] | None = None,
 ) -> tuple[list[list[int]], np.ndarray, np.ndarray]:
     """Candidate generation, verification and clustering on a featurized batch.
 
@@ -54,7 +56,9 @@ def group(
     unknown) and ``window`` (seconds): pairs published further apart are never compared, and no
     cluster spans more than ``window`` between its earliest and latest known publication time.
     Shared by :func:`cluster`, :func:`cluster_texts` and the Spark driver's equality checks.
+    ``on_stage(name, **sizes)`` is called as each stage ends (progress reporting).
     """
+    stage = on_stage or (lambda name, **sizes: None)
     n = len(features)
     bands, rows = settings.lsh_params
     pairs = candidate_pairs(features.signatures, bands, rows, eligible=~features.short)
@@ -62,9 +66,13 @@ def group(
         est = estimated_jaccard_pairs(features.signatures, pairs)
         keep = est >= PREFILTER_FRACTION * settings.candidate_threshold
         keep &= ~outside_window(times, window, pairs)
+        stage("candidates", candidate_pairs=len(pairs), kept=int(keep.sum()))
         pairs = pairs[keep]
+    else:
+        stage("candidates", candidate_pairs=0)
     sims = features.similarities(pairs) if len(pairs) else np.zeros(0, np.float32)
     strong = sims >= settings.threshold
+    stage("verify", verified_pairs=int(strong.sum()))
     comps = components(n, pairs[strong])
     clusters: list[list[int]] = []
     dense = [c for c in comps if 2 < len(c) <= DENSE_COMPONENT]
@@ -88,6 +96,7 @@ def group(
             average_linkage(comp, edges, settings.threshold, times=times, window=window)
         )
     clusters.sort(key=lambda g: g[0])
+    stage("group", components=len(comps))
     return clusters, pairs[strong], sims[strong]
 
 

@@ -12,14 +12,14 @@ from member ids, not positions, so the same inputs give the same clusters and id
 from __future__ import annotations
 
 import os
-import sys
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
 
 from .features import Features
 from .grouping import cluster_id, group, member_scores_many
+from .progress import Progress
 from .result import Cluster, Clustering, Member, Pair
 from .settings import Settings
 from .timewindow import Window, parse_time, window_seconds
@@ -36,35 +36,8 @@ def _title_of(text: str) -> str:
     return ""
 
 
-def _progress(total: int, enabled: bool | None, desc: str) -> Callable[[int], None]:
-    if enabled is None:
-        enabled = total > 5 * _BATCH and sys.stderr.isatty()
-    if not enabled:
-        return lambda n: None
-    try:
-        from tqdm import tqdm
-    except ImportError:
-        state = {"done": 0}
-
-        def plain(n: int) -> None:
-            state["done"] += n
-            print(f"\r{desc}: {state['done']}/{total}", end="", file=sys.stderr, flush=True)
-            if state["done"] >= total:
-                print(file=sys.stderr)
-
-        return plain
-    bar = tqdm(total=total, desc=desc, unit="doc", file=sys.stderr)
-
-    def update(n: int) -> None:
-        bar.update(n)
-        if bar.n >= total:
-            bar.close()
-
-    return update
-
-
 def _featurize_all(
-    texts: list[str], settings: Settings, progress: bool | None, workers: int | None
+    texts: list[str], settings: Settings, prog: Progress, workers: int | None
 ) -> Features:
     """Featurize in batches of ``_BATCH``; several processes when it pays (see ``workers``)."""
     from .parallel import auto_start_method, default_workers, featurize_parallel, fork_is_safe
@@ -74,7 +47,7 @@ def _featurize_all(
         workers = default_workers() if big and fork_is_safe() else 1
     elif isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise ValueError(f"workers must be a positive int or None (auto), got {workers!r}")
-    tick = _progress(len(texts), progress, "dupdetect")
+    tick = prog.bar(len(texts), "featurize")
     return featurize_parallel(
         texts,
         settings,
@@ -91,13 +64,15 @@ def _run(
     titles: list[str],
     errors: list[tuple[str, str]],
     settings: Settings,
-    progress: bool | None,
+    prog: Progress,
     dates: list[object] | None = None,
     window: float | None = None,
     workers: int | None = None,
     order: list[Any] | None = None,
 ) -> Clustering:
-    features = _featurize_all(texts, settings, progress, workers)
+    prog.decide(len(texts))
+    features = _featurize_all(texts, settings, prog, workers)
+    prog.stage("featurize", documents=len(texts))
     flags: dict[Any, str] = {}
     times = None
     if window is not None:
@@ -115,7 +90,9 @@ def _run(
                 flags[ids[i]] = (
                     "no publication date; the time window does not apply to this document"
                 )
-    groups, vpairs, vsims = group(features, settings, times=times, window=window)
+    groups, vpairs, vsims = group(
+        features, settings, times=times, window=window, on_stage=prog.stage
+    )
     for i in np.flatnonzero(features.short).tolist():
         flags[ids[i]] = (
             f"too short to compare: {int(features.n_terms[i])} content words "
@@ -132,6 +109,7 @@ def _run(
         rep = members[int(np.argmax(scores))].id
         clusters.append(Cluster(cluster_id([m.id for m in members], taken), members, cohesion, rep))
     clusters.sort(key=lambda c: (-c.size, c.members[0].index))
+    prog.stage("member scores", clusters=len(clusters))
     pairs = [Pair(ids[a], ids[b], float(s)) for (a, b), s in zip(vpairs.tolist(), vsims.tolist())]
     return Clustering(
         clusters=clusters,
@@ -227,6 +205,7 @@ def cluster(
         )
     s = Settings.from_options(settings, threshold=threshold, **options)
     win = window_seconds(window)
+    prog = Progress(progress)
     ids: list[Any] = []
     texts: list[str] = []
     titles: list[str] = []
@@ -241,7 +220,8 @@ def cluster(
             dates.append(item.published)
         else:
             errors.append((item.input, item.message))
-    return _run(ids, texts, titles, errors, s, progress, dates, win, workers)
+    prog.stage("read", documents=len(ids), errors=len(errors))
+    return _run(ids, texts, titles, errors, s, prog, dates, win, workers)
 
 
 def cluster_texts(
@@ -304,4 +284,5 @@ def cluster_texts(
             )
     titles = [_title_of(t) for t in bodies]
     order = [k for k, _ in items]
-    return _run(ids, bodies, titles, errors, s, progress, dates, win, workers, order=order)
+    prog = Progress(progress)
+    return _run(ids, bodies, titles, errors, s, prog, dates, win, workers, order=order)
