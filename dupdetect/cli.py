@@ -1,21 +1,27 @@
 """Command line: ``dupdetect cluster PATH...``, ``dupdetect explain A B``, ``dupdetect sample``.
 
-Exit codes: 0 ok (per-file errors are printed to stderr, not fatal), 2 usage error.
+Exit codes: 0 ok (per-file errors are printed to stderr, not fatal), 1 no input could be used,
+2 usage error or an output that cannot be written (checked before any work), 141 when the
+reader of stdout went away (``| head``).
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import difflib
 import io
 import json
+import os
 import sys
+import tempfile
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any, NoReturn, TextIO
 
 from . import __version__
-from .pipeline import Clustering, cluster
+from .pipeline import cluster
+from .result import Cluster, Clustering
 from .similarity import explain
 
 __all__ = ["main"]
@@ -24,8 +30,38 @@ __all__ = ["main"]
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:  # usage errors exit 2 with the usage line
         self.print_usage(sys.stderr)
-        print(f"{self.prog}: error: {message}", file=sys.stderr)
+        print(f"{self.prog}: error: {message}{_suggestion(self, message)}", file=sys.stderr)
         raise SystemExit(2)
+
+
+def _all_options(parser: argparse.ArgumentParser) -> list[str]:
+    """Option strings of ``parser`` and of its sub-commands (argparse reports an unknown option
+    of a sub-command from the top-level parser)."""
+    out: list[str] = []
+    for action in parser._actions:  # argparse has no public way to list them
+        out += action.option_strings
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                out += _all_options(sub)
+    return out
+
+
+def _suggestion(parser: argparse.ArgumentParser, message: str) -> str:
+    """ " (did you mean --threshold?)" for a mistyped option or sub-command, else ""."""
+    words: list[str] = []
+    known: list[str] = []
+    if "unrecognized arguments:" in message:
+        words = [w.split("=")[0] for w in message.split(":", 1)[1].split() if w.startswith("-")]
+        known = _all_options(parser)
+    elif "invalid choice:" in message:
+        words = [message.split("invalid choice:", 1)[1].split("'")[1]]
+        known = [c for a in parser._actions if a.choices for c in a.choices]
+    hints = []
+    for w in words:
+        close = difflib.get_close_matches(w, known, n=1, cutoff=0.6)
+        if close:
+            hints.append(f"{w} -> {close[0]}")
+    return f" (did you mean: {', '.join(hints)}?)" if hints else ""
 
 
 def _unit(value: str) -> float:
@@ -49,6 +85,33 @@ def _duration(value: str) -> timedelta:
     return timedelta(seconds=seconds or 0)
 
 
+def _fields(value: str) -> dict[str, list[str]]:
+    """'id=uid,text=body|story_text' -> {'id': ['uid'], 'text': ['body', 'story_text']}."""
+    out: dict[str, list[str]] = {}
+    for part in value.split(","):
+        key, eq, names = part.partition("=")
+        if not eq or not key.strip() or not names.strip():
+            raise argparse.ArgumentTypeError(
+                f"not a field mapping: {part!r}; write e.g. --fields id=uid,title=headline,"
+                "text=body,date=published (alternatives with |)"
+            )
+        out[key.strip()] = [n.strip() for n in names.split("|") if n.strip()]
+    return out
+
+
+def _add_output_options(c: argparse.ArgumentParser) -> None:
+    c.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    c.add_argument("--output", "-o", metavar="FILE", help="write here instead of stdout")
+    c.add_argument("--all", action="store_true", help="table: also list singletons")
+    c.add_argument(
+        "--min-size", type=int, default=None, metavar="N", help="only clusters of N+ members"
+    )
+    c.add_argument("--top", type=int, default=None, metavar="N", help="only the N largest clusters")
+    c.add_argument(
+        "--bom", action="store_true", help="csv: start with a UTF-8 BOM (for spreadsheets)"
+    )
+
+
 def _parser() -> argparse.ArgumentParser:
     p = _Parser(prog="dupdetect", description="Find reports of the same news story.")
     p.add_argument("--version", action="version", version=f"dupdetect {__version__}")
@@ -60,7 +123,13 @@ def _parser() -> argparse.ArgumentParser:
         "--threshold",
         type=_unit,
         default=None,
-        help="similarity needed to share a cluster (default 0.35)",
+        help="similarity needed to share a cluster (default: Settings().threshold)",
+    )
+    c.add_argument(
+        "--candidate-threshold",
+        type=_unit,
+        default=None,
+        help="shingle Jaccard the LSH stage aims to catch (default: Settings())",
     )
     c.add_argument(
         "--window",
@@ -70,20 +139,31 @@ def _parser() -> argparse.ArgumentParser:
         help="never group articles whose dates (records' date field) are further apart, "
         "e.g. 72h or 3d",
     )
-    c.add_argument("--format", choices=("table", "json", "csv"), default="table")
-    c.add_argument("--output", "-o", metavar="FILE", help="write here instead of stdout")
-    c.add_argument("--all", action="store_true", help="table: also list singletons")
+    c.add_argument(
+        "--fields",
+        type=_fields,
+        default=None,
+        metavar="MAP",
+        help="record fields of .json/.jsonl/.csv, e.g. id=uid,title=headline,text=body|story",
+    )
+    c.add_argument(
+        "--html-engine",
+        default="auto",
+        help="HTML main-text extractor (auto = trafilatura, needs dupdetect[html])",
+    )
+    c.add_argument("--workers", type=int, default=None, help="featurizing processes (default auto)")
+    _add_output_options(c)
     c.add_argument(
         "--progress",
         action=argparse.BooleanOptionalAction,
         default=None,
-        help="progress bar on stderr (default: when stderr is a terminal)",
+        help="progress on stderr (default: on a terminal, for runs longer than ~2 s)",
     )
 
     s = sub.add_parser("sample", help="cluster the built-in sample of Arabic reports")
-    s.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    _add_output_options(s)
 
-    e = sub.add_parser("explain", help="show what two article files share")
+    e = sub.add_parser("explain", help="show what two articles (files) share")
     e.add_argument("a", metavar="A")
     e.add_argument("b", metavar="B")
 
@@ -94,23 +174,53 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _table(result: Clustering, out: TextIO, show_all: bool) -> None:
+def _shown(result: Clustering, args: argparse.Namespace) -> list[Cluster]:
+    """The clusters the output options select (--min-size, --top), largest first."""
+    out = result.clusters
+    if args.min_size:
+        out = [c for c in out if c.size >= args.min_size]
+    if args.top:
+        out = out[: args.top]
+    return out
+
+
+def _display_ids(result: Clustering) -> dict[Any, str]:
+    """Member ids as the table shows them: file paths relative to the folder they share."""
+    paths = [str(m.id) for c in result.clusters for m in c.members]
+    files = [p.split("#", 1)[0] for p in paths if os.path.isabs(p.split("#", 1)[0])]
+    if len(files) != len(paths) or not files:
+        return {}
+    try:
+        root = os.path.commonpath([os.path.dirname(f) for f in files])
+    except ValueError:  # different drives
+        return {}
+    return {m.id: os.path.relpath(str(m.id), root) for c in result.clusters for m in c.members}
+
+
+def _table(result: Clustering, out: TextIO, args: argparse.Namespace) -> None:
     print(result.summary(), file=out)
-    for c in result.clusters:
-        if c.size < 2 and not show_all:
-            continue
+    shown = _display_ids(result)
+    listed = [c for c in _shown(result, args) if c.size > 1 or args.all]
+    for c in listed:
         print(f"\n{c.id}  size={c.size}  cohesion={c.score:.3f}", file=out)
         for m in c.members:
             star = "*" if m.id == c.representative else " "
-            print(f"  {star} {m.score:.3f}  {m.id}  {m.title[:80]}", file=out)
+            flag = result.flags.get(m.id)
+            score = "  -  " if flag else f"{m.score:.3f}"
+            note = f"  [{flag.split(';')[0]}]" if flag else ""
+            print(f"  {star} {score}  {shown.get(m.id, m.id)}  {m.title[:80]}{note}", file=out)
+    if listed:
+        print("\n(* the representative: the member closest to the others)", file=out)
     singles = sum(1 for c in result.clusters if c.size == 1)
-    if singles and not show_all:
-        print(f"\n({singles} singletons not shown; --all lists them)", file=out)
+    if singles and not args.all:
+        print(f"({singles} singletons not shown; --all lists them)", file=out)
 
 
-def _write(result: Clustering, fmt: str, out: TextIO, show_all: bool = False) -> None:
-    records = result.to_records()
-    if fmt == "json":
+def _write(result: Clustering, out: TextIO, args: argparse.Namespace) -> None:
+    clusters = _shown(result, args)
+    keep = {c.id for c in clusters}
+    records = [r for r in result.to_records() if r["cluster"] in keep]
+    if args.format == "json":
         doc: dict[str, Any] = {
             "records": records,
             "clusters": [
@@ -121,21 +231,23 @@ def _write(result: Clustering, fmt: str, out: TextIO, show_all: bool = False) ->
                     "representative": c.representative,
                     "members": c.ids,
                 }
-                for c in result.clusters
+                for c in clusters
             ],
             "pairs": [{"a": p.a, "b": p.b, "similarity": p.similarity} for p in result.pairs],
             "errors": [{"input": i, "message": m} for i, m in result.errors],
         }
         json.dump(doc, out, ensure_ascii=False, indent=1, default=str)
         out.write("\n")
-    elif fmt == "csv":
+    elif args.format == "csv":
+        if args.bom:
+            out.write("\ufeff")
         w = csv.DictWriter(
             out, fieldnames=["id", "cluster", "score", "size", "representative", "title", "flag"]
         )
         w.writeheader()
         w.writerows(records)
     else:
-        _table(result, out, show_all)
+        _table(result, out, args)
 
 
 def _report_errors(result: Clustering) -> None:
@@ -143,9 +255,72 @@ def _report_errors(result: Clustering) -> None:
         print(f"dupdetect: skipped {inp}: {msg}", file=sys.stderr)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``dupdetect`` command; returns the exit code."""
-    argv = list(sys.argv[1:] if argv is None else argv)
+def _check_output(path: str | None) -> str | None:
+    """Why ``path`` cannot be written (checked before any work), or None."""
+    if not path:
+        return None
+    folder = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        return f"{path} is a folder; give a file name, e.g. {os.path.join(path, 'stories.csv')}"
+    if not os.path.isdir(folder):
+        return f"folder {folder} does not exist; create it first (mkdir -p {folder})"
+    if not os.access(folder, os.W_OK):
+        return f"folder {folder} is not writable"
+    return None
+
+
+def _save(path: str, text: str) -> None:
+    """Write ``text`` to ``path`` atomically: an old file survives a failed write."""
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".dupdetect.", dir=folder)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def _emit(result: Clustering, args: argparse.Namespace) -> int:
+    _report_errors(result)
+    if args.output:
+        buf = io.StringIO()
+        _write(result, buf, args)
+        try:
+            _save(args.output, buf.getvalue())
+        except OSError as e:
+            print(f"dupdetect: cannot write {args.output}: {e}", file=sys.stderr)
+            return 2
+    else:
+        _write(result, sys.stdout, args)
+    if len(result) == 0:
+        print(
+            "dupdetect: no input could be used"
+            + (" (see the messages above)" if result.errors else " (nothing found at PATH)"),
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+def _explain(a: str, b: str) -> int:
+    texts = []
+    for path in (a, b):
+        try:
+            with open(path, "rb") as f:
+                from .io import decode_bytes
+
+                texts.append(decode_bytes(f.read(), name=path))
+        except (OSError, ValueError) as e:
+            print(f"dupdetect: cannot read {path}: {e}", file=sys.stderr)
+            return 2
+    print(explain(texts[0], texts[1]))
+    return 0
+
+
+def _main(argv: list[str]) -> int:
     if argv[:1] == ["spark"]:  # everything after "spark" belongs to the Spark job's own parser
         try:
             from .spark import main as spark_main
@@ -156,42 +331,45 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
     args = _parser().parse_args(argv)
     if args.command == "explain":
-        texts = []
-        for path in (args.a, args.b):
-            try:
-                with open(path, "rb") as f:
-                    from .io import decode_bytes
-
-                    texts.append(decode_bytes(f.read(), name=path))
-            except (OSError, ValueError) as e:
-                print(f"dupdetect: cannot read {path}: {e}", file=sys.stderr)
-                return 2
-        print(explain(texts[0], texts[1]))
-        return 0
+        return _explain(args.a, args.b)
+    problem = _check_output(args.output)
+    if problem:
+        print(f"dupdetect: cannot write --output: {problem}", file=sys.stderr)
+        return 2
     if args.command == "sample":
         from . import sample_dir
 
-        result = cluster(sample_dir(), progress=False)
-        _report_errors(result)
-        _write(result, args.format, sys.stdout)
-        return 0
+        return _emit(cluster(sample_dir(), progress=False), args)
+    try:
+        result = cluster(
+            args.paths,
+            threshold=args.threshold,
+            candidate_threshold=args.candidate_threshold,
+            window=args.window,
+            fields=args.fields,
+            html_engine=args.html_engine,
+            workers=args.workers,
+            progress=args.progress,
+        )
+    except (TypeError, ValueError) as e:  # a bad option value the parser could not see
+        print(f"dupdetect: {e}", file=sys.stderr)
+        return 2
+    return _emit(result, args)
 
-    result = cluster(
-        args.paths, threshold=args.threshold, window=args.window, progress=args.progress
-    )
-    _report_errors(result)
-    if args.output:
-        buf = io.StringIO()
-        _write(result, args.format, buf, args.all)
-        try:
-            with open(args.output, "w", encoding="utf-8", newline="") as f:
-                f.write(buf.getvalue())
-        except OSError as e:
-            print(f"dupdetect: cannot write {args.output}: {e}", file=sys.stderr)
-            return 2
-    else:
-        _write(result, args.format, sys.stdout, args.all)
-    return 0
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``dupdetect`` command; returns the exit code.
+
+    0 ok (inputs that could not be used are listed on stderr), 1 no input could be used,
+    2 usage error or unwritable output, 141 output pipe closed early (``| head``).
+    """
+    try:
+        return _main(list(sys.argv[1:] if argv is None else argv))
+    except BrokenPipeError:
+        # the reader went away (e.g. `| head`): stop quietly, as cat or git do
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
 
 
 if __name__ == "__main__":  # pragma: no cover

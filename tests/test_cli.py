@@ -97,3 +97,88 @@ def test_console_script_entry_point_declared() -> None:
 def test_spark_subcommand_reaches_the_spark_parser() -> None:
     p = run("spark", "--help")
     assert p.returncode == 0 and "--master" in p.stdout
+
+
+# ------------------------------------------------------------------ exit codes and edges
+def test_no_usable_input_exits_1(tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    for target in (str(tmp_path / "missing"), str(empty)):
+        p = run("cluster", target)
+        assert p.returncode == 1, (target, p.stderr)
+        assert "no input could be used" in p.stderr
+    p = run("cluster", dupdetect.sample_dir(), str(tmp_path / "missing"))
+    assert p.returncode == 0  # some inputs were used
+
+
+def test_unwritable_output_fails_before_any_work(tmp_path: Path, monkeypatch, capsys) -> None:
+    import dupdetect.cli as cli
+
+    def boom(*a, **k):  # the job must not even start
+        raise AssertionError("cluster() ran before the output was checked")
+
+    monkeypatch.setattr(cli, "cluster", boom)
+    for bad in (str(tmp_path / "no" / "such" / "out.csv"), str(tmp_path)):
+        assert main(["cluster", dupdetect.sample_dir(), "-o", bad]) == 2
+        assert "cannot write --output" in capsys.readouterr().err
+
+
+def test_output_replaces_the_old_file_only_when_done(tmp_path: Path) -> None:
+    out = tmp_path / "stories.csv"
+    out.write_text("old", encoding="utf-8")
+    assert main(["cluster", dupdetect.sample_dir(), "--format", "csv", "-o", str(out)]) == 0
+    assert out.read_text(encoding="utf-8").startswith("id,cluster,score")
+    assert [p.name for p in tmp_path.iterdir()] == ["stories.csv"]  # no temp file left
+
+
+def test_closed_pipe_is_quiet() -> None:
+    cmd = f"'{sys.executable}' -m dupdetect sample --all | head -n 1"
+    p = subprocess.run(["bash", "-c", cmd], capture_output=True, text=True)
+    assert p.stdout.startswith("9 documents")
+    assert "Traceback" not in p.stderr and "BrokenPipe" not in p.stderr
+
+
+def test_mistyped_option_gets_a_suggestion() -> None:
+    p = run("cluster", "x", "--treshold", "0.3")
+    assert p.returncode == 2 and "did you mean: --treshold -> --threshold" in p.stderr
+    p = run("clustr", "x")
+    assert p.returncode == 2 and "clustr -> cluster" in p.stderr
+
+
+def test_table_shows_flags_and_relative_paths(tmp_path: Path, capsys) -> None:
+    import shutil
+
+    for f in Path(dupdetect.sample_dir()).glob("*.txt"):
+        shutil.copy(f, tmp_path / f.name)
+    (tmp_path / "empty.txt").write_text("خبر", encoding="utf-8")
+    assert main(["cluster", str(tmp_path.resolve()), "--all"]) == 0
+    out = capsys.readouterr().out
+    line = next(x for x in out.splitlines() if "empty.txt" in x)
+    assert "too short to compare" in line and "1.000" not in line
+    assert str(tmp_path) not in out  # paths shown relative to the folder they share
+    assert "* the representative" in out
+
+
+def test_min_size_top_and_bom(tmp_path: Path, capsys) -> None:
+    assert main(["sample", "--format", "json", "--min-size", "3"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert [c["size"] for c in doc["clusters"]] == [3]
+    assert main(["sample", "--format", "json", "--top", "2"]) == 0
+    assert len(json.loads(capsys.readouterr().out)["clusters"]) == 2
+    out = tmp_path / "s.csv"
+    assert main(["sample", "--format", "csv", "--bom", "-o", str(out)]) == 0
+    assert out.read_bytes().startswith(b"\xef\xbb\xbfid,cluster")
+    assert main(["sample", "--all"]) == 0  # the hint the table prints works for `sample` too
+
+
+def test_fields_and_candidate_threshold_options(tmp_path: Path, capsys) -> None:
+    feed = tmp_path / "feed.jsonl"
+    text = (Path(dupdetect.sample_dir()) / "a2_wataniya_hospital.txt").read_text("utf-8")
+    feed.write_text(
+        "\n".join(json.dumps({"uid": u, "story": text}) for u in ("x", "y")), encoding="utf-8"
+    )
+    args = ["cluster", str(feed), "--format", "json", "--fields", "id=uid,text=body|story"]
+    assert main([*args, "--candidate-threshold", "0.3"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert sorted(r["id"] for r in doc["records"]) == ["x", "y"] and len(doc["clusters"]) == 1
+    assert run("cluster", str(feed), "--fields", "nonsense").returncode == 2
