@@ -20,6 +20,8 @@ from ._hash import fmix64
 
 __all__ = [
     "band_keys",
+    "all_band_keys",
+    "pairs_in_runs",
     "candidate_pairs",
     "estimated_jaccard_pairs",
     "make_lsh",
@@ -74,8 +76,12 @@ def band_keys(signatures: np.ndarray, start: int, end: int) -> np.ndarray:
     return key
 
 
-def _pairs_in_runs(order: np.ndarray, keys_sorted: np.ndarray) -> np.ndarray:
-    """All (a, b) pairs of documents that share a key, as int64 codes a * 2**32 + b with a < b."""
+def pairs_in_runs(order: np.ndarray, keys_sorted: np.ndarray) -> np.ndarray:
+    """All (a, b) pairs of documents that share a key, as int64 codes a * 2**32 + b with a < b.
+
+    ``order``: document numbers, grouped so that equal ``keys_sorted`` values are adjacent (one
+    run = one bucket). A bucket of more than :data:`MAX_BUCKET` members is linked as a star
+    around its smallest member plus a chain instead of all its pairs."""
     n = keys_sorted.size
     if n < 2:
         return np.zeros(0, dtype=np.int64)
@@ -111,6 +117,14 @@ def _pairs_in_runs(order: np.ndarray, keys_sorted: np.ndarray) -> np.ndarray:
     return np.concatenate(codes) if codes else np.zeros(0, dtype=np.int64)
 
 
+def all_band_keys(signatures: np.ndarray, bands: int, rows: int) -> np.ndarray:
+    """``(n, bands)`` uint64: the key of each document in each band (the LSH bucket names)."""
+    keys = np.zeros((signatures.shape[0], bands), dtype=np.uint64)
+    for b in range(bands):
+        keys[:, b] = band_keys(signatures, b * rows, (b + 1) * rows)
+    return keys
+
+
 def candidate_pairs(
     signatures: np.ndarray, bands: int, rows: int, eligible: np.ndarray | None = None
 ) -> np.ndarray:
@@ -126,10 +140,10 @@ def candidate_pairs(
     idx = np.arange(n, dtype=np.int64) if eligible is None else np.flatnonzero(eligible)
     sigs = signatures[idx]
     all_codes = []
-    for b in range(bands):
+    for b in range(bands):  # one band at a time: memory stays at one key per document
         keys = band_keys(sigs, b * rows, (b + 1) * rows)
         order = np.argsort(keys, kind="stable")
-        codes = _pairs_in_runs(idx[order], keys[order])
+        codes = pairs_in_runs(idx[order], keys[order])
         if codes.size:  # no duplicates inside one band: two documents share one key per band
             all_codes.append(codes)
     if not all_codes:

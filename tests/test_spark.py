@@ -13,7 +13,7 @@ import pytest
 
 import dupdetect
 from dupdetect import spark as dspark
-from dupdetect.lsh import MAX_BUCKET, _pairs_in_runs
+from dupdetect.lsh import MAX_BUCKET, pairs_in_runs
 
 ROOT = Path(__file__).resolve().parents[1]
 STORIES = ROOT / "tests" / "fixtures" / "stories"
@@ -27,21 +27,22 @@ N_SAUDI = 2000
 def test_missing_pyspark_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "pyspark", None)
     with pytest.raises(ImportError, match=r'pip install "dupdetect\[spark\]"'):
-        dspark._require_spark()
+        dspark.driver.require_spark()
 
 
 def test_bucket_pairs_match_local_banding_including_huge_buckets() -> None:
     pd = pytest.importorskip("pandas")
     rng = np.random.default_rng(0)
-    buckets = [
-        rng.choice(10_000, size=k, replace=False)
+    buckets = [  # doc numbers above 2**32, as monotonically_increasing_id gives them
+        rng.choice(10_000, size=k, replace=False) + (np.int64(5) << 33)
         for k in (2, 3, 17, MAX_BUCKET, MAX_BUCKET + 1, 1200)
     ]
     got = pd.concat(dspark.bucket_pairs_partition(iter([pd.DataFrame({"members": buckets})])))
-    got_codes = np.sort(got["a"].to_numpy() << 32 | got["b"].to_numpy())
     want = []
     for i, m in enumerate(buckets):  # one bucket = one run of equal keys
-        want.append(_pairs_in_runs(m.astype(np.int64), np.full(m.size, i, np.uint64)))
+        want.append(pairs_in_runs(m.astype(np.int64) - (5 << 33), np.full(m.size, i, np.uint64)))
+    base = np.int64(5) << 33
+    got_codes = np.sort((got["a"].to_numpy() - base) << 32 | (got["b"].to_numpy() - base))
     assert np.array_equal(got_codes, np.sort(np.concatenate(want)))
 
 
@@ -134,7 +135,8 @@ def test_main_reads_a_folder_like_cluster_and_writes_parquet(spark, tmp_path: Pa
     got = {r["id"]: (r["cluster"], r["score"]) for r in rows}
     assert got.keys() == want.keys()
     assert all(got[k][0] == want[k][0] and abs(got[k][1] - want[k][1]) < 1e-6 for k in want)
-    meta = json.loads(spark.read.text(str(out / "_dupdetect.json")).first()["value"])
+    assert (out / "_dupdetect.json").is_file()  # a file anyone can open, not a Spark folder
+    meta = json.loads((out / "_dupdetect.json").read_text(encoding="utf-8"))
     assert meta["fingerprint"] == dupdetect.Settings().fingerprint
 
 
@@ -142,4 +144,29 @@ def test_main_reads_a_folder_like_cluster_and_writes_parquet(spark, tmp_path: Pa
 def test_bad_column_names_say_which(spark) -> None:
     df = spark.createDataFrame([("a", "b")], "id string, body string")
     with pytest.raises(ValueError, match="text_col='text' is not a column"):
-        dspark.cluster_dataframe(df)
+        dspark.cluster_dataframe(df, text_col="text")
+    odd = spark.createDataFrame([("a", "b")], "key string, words string")
+    with pytest.raises(ValueError, match="no id or text column among key, words"):
+        dspark.cluster_dataframe(odd)
+
+
+def test_default_columns_follow_the_local_readers() -> None:
+    # the same names as dupdetect.io.FieldMap's defaults, exact first, then any case
+    assert dspark.default_columns(["URL", "content", "Title"]) == {
+        "id_col": "URL",
+        "text_col": "content",
+        "title_col": "Title",
+    }
+    assert dspark.default_columns(["id", "url", "text", "body"])["id_col"] == "id"
+    assert dspark.default_columns(["x"]) == {"id_col": None, "text_col": None, "title_col": None}
+
+
+@pytest.mark.spark
+def test_existing_output_is_refused_before_the_job(spark, tmp_path: Path, capsys) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "keep.txt").write_text("earlier results", encoding="utf-8")
+    assert dspark.main([str(STORIES), str(out)]) == 2  # reuses the running session
+    err = capsys.readouterr().err
+    assert "exists already" in err and "--overwrite" in err
+    assert [p.name for p in out.iterdir()] == ["keep.txt"]  # nothing written, nothing lost

@@ -1,0 +1,5 @@
+"""``python -m dupdetect.spark INPUT OUTPUT ...``"""
+
+from .job import main
+
+raise SystemExit(main())

@@ -1,0 +1,250 @@
+"""The per-partition functions of the Spark job: plain pandas in, pandas out.
+
+Each calls the core's own code (featurize, LSH bucket pairs, MinHash prefilter, the score, average
+linkage, member scores, cluster ids), so Spark computes exactly what :func:`dupdetect.cluster`
+computes; the driver (:mod:`dupdetect.spark.driver`) only wires them with DataFrame operations.
+Term vectors and signatures travel as little-endian byte blobs, one per document.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ..features import Features, TermMatrix, featurize
+from ..grouping import cluster_id, member_scores
+from ..linkage import average_linkage
+from ..lsh import all_band_keys, estimated_jaccard_pairs, pairs_in_runs
+from ..parallel import concat_features
+from ..settings import DENSE_COMPONENT, PREFILTER_FRACTION, Settings
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+__all__ = [
+    "FEATURES_SCHEMA",
+    "PAIRS_SCHEMA",
+    "SCORED_SCHEMA",
+    "SPLIT_SCHEMA",
+    "VECTOR_COLUMNS",
+    "features_of",
+    "featurize_partition",
+    "bucket_pairs_partition",
+    "prefilter_partition",
+    "verify_partition",
+    "split_component",
+    "singletons_partition",
+]
+
+FEATURES_SCHEMA = (
+    "idx long, short boolean, n_terms long, sig binary, uni_ids binary, uni_w binary, "
+    "bi_ids binary, bi_w binary, keys array<long>"
+)
+PAIRS_SCHEMA = "a long, b long"
+SCORED_SCHEMA = "a long, b long, similarity double, strong boolean"
+SPLIT_SCHEMA = "idx long, cluster string, score double, first long"
+
+
+#: The columns that hold a document's term vectors (what the score reads).
+VECTOR_COLUMNS = ["uni_ids", "uni_w", "bi_ids", "bi_w"]
+
+
+def _blob(a: np.ndarray, dtype: str) -> bytes:
+    return np.ascontiguousarray(a, dtype=dtype).tobytes()
+
+
+def _matrix(ids: Sequence[bytes], weights: Sequence[bytes]) -> TermMatrix:
+    """A TermMatrix from per-row little-endian blobs (what :func:`featurize_partition` stores)."""
+    lens = np.fromiter((len(b) // 4 for b in ids), dtype=np.int64, count=len(ids))
+    offsets = np.zeros(len(ids) + 1, dtype=np.int64)
+    np.cumsum(lens, out=offsets[1:])
+    return TermMatrix(
+        np.frombuffer(b"".join(ids), dtype="<u4").astype(np.uint32),
+        np.frombuffer(b"".join(weights), dtype="<f4").astype(np.float32),
+        offsets,
+    )
+
+
+def features_of(frame: pd.DataFrame, suffix: str = "", num_perm: int | None = None) -> Features:
+    """Rebuild core :class:`Features` from stored columns (``uni_ids{suffix}``, ...)."""
+    n = len(frame)
+    if num_perm is not None and n:
+        sig = np.frombuffer(b"".join(frame["sig" + suffix]), dtype="<u4").astype(np.uint32)
+        signatures = sig.reshape(n, num_perm)
+    else:
+        signatures = np.zeros((n, num_perm or 0), dtype=np.uint32)
+    return Features(
+        unigrams=_matrix(list(frame["uni_ids" + suffix]), list(frame["uni_w" + suffix])),
+        bigrams=_matrix(list(frame["bi_ids" + suffix]), list(frame["bi_w" + suffix])),
+        n_terms=np.zeros(n, dtype=np.int64),
+        signatures=signatures,
+        short=np.zeros(n, dtype=bool),
+    )
+
+
+def featurize_partition(
+    batches: Iterator[pd.DataFrame], settings: Settings
+) -> Iterator[pd.DataFrame]:
+    """``idx, text`` -> per-document features and LSH band keys (core :func:`featurize`)."""
+    import pandas as pd
+
+    bands, rows = settings.lsh_params
+    for batch in batches:
+        texts = [t if isinstance(t, str) else "" for t in batch["text"]]
+        f = featurize(texts, settings)
+        n = len(f)
+        keys_i = all_band_keys(f.signatures, bands, rows).view(np.int64)
+        uo, bo = f.unigrams.offsets, f.bigrams.offsets
+        yield pd.DataFrame(
+            {
+                "idx": batch["idx"].to_numpy(np.int64),
+                "short": f.short,
+                "n_terms": f.n_terms,
+                "sig": [_blob(s, "<u4") for s in f.signatures],
+                "uni_ids": [_blob(f.unigrams.ids[uo[i] : uo[i + 1]], "<u4") for i in range(n)],
+                "uni_w": [_blob(f.unigrams.weights[uo[i] : uo[i + 1]], "<f4") for i in range(n)],
+                "bi_ids": [_blob(f.bigrams.ids[bo[i] : bo[i + 1]], "<u4") for i in range(n)],
+                "bi_w": [_blob(f.bigrams.weights[bo[i] : bo[i + 1]], "<f4") for i in range(n)],
+                "keys": [np.zeros(0, np.int64) if f.short[i] else keys_i[i] for i in range(n)],
+            }
+        )
+
+
+def bucket_pairs_partition(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+    """LSH buckets (``members``: doc indices sharing one band key) -> candidate pairs ``a < b``,
+    by the local banding's own :func:`dupdetect.lsh.pairs_in_runs` (one run per bucket, so a
+    bucket of more than :data:`dupdetect.lsh.MAX_BUCKET` members is a star plus a chain)."""
+    import pandas as pd
+
+    for batch in batches:
+        members = [np.unique(np.asarray(m, dtype=np.int64)) for m in batch["members"]]
+        members = [m for m in members if m.size >= 2]
+        if not members:
+            continue
+        order = np.concatenate(members)
+        runs = np.repeat(np.arange(len(members), dtype=np.uint64), [m.size for m in members])
+        # pairs_in_runs packs two 32-bit numbers into one code, and monotonically_increasing_id
+        # puts the partition in the high bits: pair ranks of this batch, then map back
+        nodes, rank = np.unique(order, return_inverse=True)
+        codes = pairs_in_runs(rank.astype(np.int64), runs)
+        yield pd.DataFrame({"a": nodes[codes >> 32], "b": nodes[codes & 0xFFFFFFFF]})
+
+
+def prefilter_partition(
+    batches: Iterator[pd.DataFrame], settings: Settings
+) -> Iterator[pd.DataFrame]:
+    """Candidate pairs with both signatures -> the pairs whose MinHash estimate passes
+    ``PREFILTER_FRACTION * candidate_threshold`` (as :func:`dupdetect.grouping.group` does).
+
+    Runs before the term vectors are joined on, so only the survivors (about a fifth of the LSH
+    pairs at the defaults) carry them through the shuffle.
+    """
+    import pandas as pd
+
+    floor = PREFILTER_FRACTION * settings.candidate_threshold
+    k = settings.num_perm
+    for batch in batches:
+        m = len(batch)
+        if m == 0:
+            continue
+        sa = np.frombuffer(b"".join(batch["sig_a"]), dtype="<u4").reshape(m, k)
+        sb = np.frombuffer(b"".join(batch["sig_b"]), dtype="<u4").reshape(m, k)
+        both = np.concatenate([sa, sb])
+        local = np.stack([np.arange(m), np.arange(m) + m], axis=1).astype(np.int64)
+        keep = estimated_jaccard_pairs(both, local) >= floor
+        yield pd.DataFrame(
+            {"a": batch["a"].to_numpy(np.int64)[keep], "b": batch["b"].to_numpy(np.int64)[keep]}
+        )
+
+
+def verify_partition(batches: Iterator[pd.DataFrame], settings: Settings) -> Iterator[pd.DataFrame]:
+    """Prefiltered pairs with both documents' term vectors -> the core score, ``similarity`` and
+    ``strong`` (>= threshold), computed with the same numpy expressions as the local pipeline."""
+    import pandas as pd
+
+    for batch in batches:
+        m = len(batch)
+        if m == 0:
+            continue
+        both = concat_features([features_of(batch, "_a"), features_of(batch, "_b")], settings)
+        local = np.stack([np.arange(m), np.arange(m) + m], axis=1).astype(np.int64)
+        sims = both.similarities(local)
+        yield pd.DataFrame(
+            {
+                "a": batch["a"].to_numpy(np.int64),
+                "b": batch["b"].to_numpy(np.int64),
+                "similarity": sims.astype(np.float64),
+                "strong": sims >= settings.threshold,
+            }
+        )
+
+
+def split_component(members: pd.DataFrame, edges: pd.DataFrame, settings: Settings) -> pd.DataFrame:
+    """One connected component -> its average-linkage clusters, member scores and cluster ids.
+
+    ``members``: ``idx, id_str`` and term-vector columns; ``edges``: the component's scored
+    candidate pairs ``a, b, similarity`` (used only above ``DENSE_COMPONENT`` members, where the
+    local pipeline also uses the proposed pairs only). Same rules as
+    :func:`dupdetect.grouping.group` and ``_run``.
+    """
+    import pandas as pd
+
+    members = members.sort_values("idx", kind="stable").reset_index(drop=True)
+    k = len(members)
+    idx = members["idx"].to_numpy(np.int64)
+    ids = [str(x) for x in members["id_str"]]
+    feats = features_of(members)
+    pos = list(range(k))
+    if k <= 2:
+        groups = [pos]
+    elif k <= DENSE_COMPONENT:
+        iu, ju = np.triu_indices(k, k=1)
+        cp = np.stack([iu, ju], axis=1).astype(np.int64)
+        sims = feats.similarities(cp).tolist()
+        groups = average_linkage(
+            pos, zip(iu.tolist(), ju.tolist(), sims, strict=True), settings.threshold
+        )
+    else:
+        where = {int(v): i for i, v in enumerate(idx)}
+        e = edges.sort_values(["a", "b"], kind="stable")
+        trip = [
+            (where[a], where[b], float(s))
+            for a, b, s in zip(
+                e["a"].tolist(), e["b"].tolist(), e["similarity"].tolist(), strict=True
+            )
+            if a in where and b in where
+        ]
+        groups = average_linkage(pos, trip, settings.threshold)
+    out_idx: list[int] = []
+    out_cluster: list[str] = []
+    out_score: list[float] = []
+    out_first: list[int] = []
+    for rows in groups:
+        scores = member_scores(feats, rows)
+        cid = cluster_id([ids[r] for r in rows], set())
+        for r, s in zip(rows, scores.tolist(), strict=True):
+            out_idx.append(int(idx[r]))
+            out_cluster.append(cid)
+            out_score.append(float(s))
+            out_first.append(int(idx[rows[0]]))
+    return pd.DataFrame(
+        {"idx": out_idx, "cluster": out_cluster, "score": out_score, "first": out_first}
+    )
+
+
+def singletons_partition(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+    """Documents alone in their component: their own cluster, score 1.0."""
+    import pandas as pd
+
+    for batch in batches:
+        idx = batch["idx"].to_numpy(np.int64)
+        yield pd.DataFrame(
+            {
+                "idx": idx,
+                "cluster": [cluster_id([str(i)], set()) for i in batch["id_str"]],
+                "score": np.ones(len(idx)),
+                "first": idx,
+            }
+        )
