@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -25,7 +25,15 @@ from .lsh import candidate_pairs, estimated_jaccard_pairs
 from .settings import DENSE_COMPONENT, PREFILTER_FRACTION, Settings
 from .timewindow import outside_window
 
-__all__ = ["group", "all_pairs", "member_scores", "member_scores_many", "cluster_id"]
+__all__ = ["group", "Grouping", "all_pairs", "member_scores", "member_scores_many", "cluster_id"]
+
+
+class Grouping(NamedTuple):
+    """What :func:`group` finds in a batch (rows are positions in the featurized batch)."""
+
+    clusters: list[list[int]]  # sorted member rows, clusters ordered by their first row
+    pairs: np.ndarray  # (m, 2) verified pairs, score >= threshold
+    scores: np.ndarray  # their scores
 
 
 def cluster_id(member_ids: list[Any], taken: set[str]) -> str:
@@ -48,12 +56,11 @@ def group(
     times: np.ndarray | None = None,
     window: float | None = None,
     on_stage: Callable[..., None] | None = None,
-) -> tuple[list[list[int]], np.ndarray, np.ndarray]:
+) -> Grouping:
     """Candidate generation, verification and clustering on a featurized batch.
 
-    Returns ``(clusters as lists of row indices, verified pairs (m, 2), their scores)``; only
-    pairs at or above the threshold are returned. ``times`` (epoch seconds per row, NaN when
-    unknown) and ``window`` (seconds): pairs published further apart are never compared, and no
+    Returns a :class:`Grouping`; only pairs at or above the threshold are returned. ``times``
+    (epoch seconds per row, NaN when unknown) and ``window`` (seconds): pairs published further apart are never compared, and no
     cluster spans more than ``window`` between its earliest and latest known publication time.
     Shared by :func:`cluster`, :func:`cluster_texts` and the Spark driver's equality checks.
     ``on_stage(name, **sizes)`` is called as each stage ends (progress reporting).
@@ -97,7 +104,7 @@ def group(
         )
     clusters.sort(key=lambda g: g[0])
     stage("group", components=len(comps))
-    return clusters, pairs[strong], sims[strong]
+    return Grouping(clusters, pairs[strong], sims[strong])
 
 
 def all_pairs(groups: list[list[int]]) -> np.ndarray:

@@ -50,6 +50,14 @@ class Cluster:
     def size(self) -> int:
         return len(self.members)
 
+    def __repr__(self) -> str:
+        rep = next((m for m in self.members if m.id == self.representative), self.members[0])
+        title = f" {rep.title[:60]!r}" if rep.title else ""
+        return (
+            f"<Cluster {self.id} size={self.size} cohesion={self.score:.3f} "
+            f"representative={self.representative!r}{title}>"
+        )
+
     @property
     def ids(self) -> list[Any]:
         return [m.id for m in self.members]
@@ -183,12 +191,19 @@ class Clustering:
                     if k == 0
                     else ""
                 )
+                flag = self.flags.get(m.id)
+                score = f"<span title='{esc(flag)}'>–</span>" if flag else f"{m.score:.3f}"
                 out.append(
-                    f"<tr>{head}<td>{esc(str(m.id))}{star}</td><td>{m.score:.3f}</td>"
+                    f"<tr>{head}<td dir='ltr'>{esc(str(m.id))}{star}</td><td>{score}</td>"
                     f"<td dir='auto'>{esc(m.title[:120])}</td></tr>"
                 )
                 shown += 1
         out.append("</table>")
+        out.append(
+            "<p><small>★ the representative (the member closest to the others); score: mean "
+            "similarity to the other members (1.000 alone); – kept apart (hover for why)"
+            "</small></p>"
+        )
         if shown >= 200:
             out.append("<p>(first 200 rows; use .to_dataframe() for all)</p>")
         if self.errors:

@@ -252,3 +252,13 @@ def test_fingerprint_covers_fixed_rules(monkeypatch) -> None:
     before = Settings().fingerprint
     monkeypatch.setattr(settings_module, "PREFILTER_FRACTION", 0.5)
     assert Settings().fingerprint != before
+
+
+def test_notebook_views_are_readable() -> None:
+    import dupdetect
+
+    r = dupdetect.cluster(dupdetect.sample_dir())
+    text = repr(r.groups[0])
+    assert text.startswith("<Cluster c") and "size=3" in text and len(text) < 300
+    page = r._repr_html_()
+    assert "<td dir='ltr'>" in page and "★ the representative" in page
