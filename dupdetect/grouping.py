@@ -60,8 +60,9 @@ def group(
     """Candidate generation, verification and clustering on a featurized batch.
 
     Returns a :class:`Grouping`; only pairs at or above the threshold are returned. ``times``
-    (epoch seconds per row, NaN when unknown) and ``window`` (seconds): pairs published further apart are never compared, and no
-    cluster spans more than ``window`` between its earliest and latest known publication time.
+    (epoch seconds per row, NaN when unknown) and ``window`` (seconds): pairs published further
+    apart are never compared, and no cluster spans more than ``window`` between its earliest and
+    latest known publication time.
     Shared by :func:`cluster`, :func:`cluster_texts` and the Spark driver's equality checks.
     ``on_stage(name, **sizes)`` is called as each stage ends (progress reporting).
     """
