@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -58,40 +59,62 @@ def _featurize_all(
     )
 
 
+@dataclass
+class _Docs:
+    """The documents of one batch, side by side (row ``i`` of each list is document ``i``)."""
+
+    ids: list[Any] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)
+    titles: list[str] = field(default_factory=list)
+    dates: list[object] = field(default_factory=list)
+    sources: list[str | None] = field(default_factory=list)
+
+    def add(self, doc_id: Any, text: str, title: str, date: object, source: str | None) -> None:
+        self.ids.append(doc_id)
+        self.texts.append(text)
+        self.titles.append(title)
+        self.dates.append(date)
+        self.sources.append(source)
+
+
+def _times(docs: _Docs, window: float | None, flags: dict[Any, str]) -> np.ndarray:
+    """Publication times (epoch seconds, NaN unknown); with a window, unknown ones are flagged."""
+    times = np.full(len(docs.ids), np.nan)
+    for i, d in enumerate(docs.dates):
+        t = parse_time(d)
+        if t is not None:
+            times[i] = t
+        elif window is None:
+            continue
+        elif d is not None:
+            flags[docs.ids[i]] = (
+                f"publication date {str(d)[:40]!r} not understood (ISO 8601 or RFC 2822 "
+                "expected); the time window does not apply to this document"
+            )
+        else:
+            flags[docs.ids[i]] = (
+                "no publication date; the time window does not apply to this document"
+            )
+    return times
+
+
 def _run(
-    ids: list[Any],
-    texts: list[str],
-    titles: list[str],
+    docs: _Docs,
     errors: list[tuple[str, str]],
     settings: Settings,
     prog: Progress,
-    dates: list[object] | None = None,
     window: float | None = None,
     workers: int | None = None,
     order: list[Any] | None = None,
 ) -> Clustering:
-    prog.decide(len(texts))
-    features = _featurize_all(texts, settings, prog, workers)
-    prog.stage("featurize", documents=len(texts))
+    ids = docs.ids
+    prog.decide(len(ids))
+    features = _featurize_all(docs.texts, settings, prog, workers)
+    prog.stage("featurize", documents=len(ids))
     flags: dict[Any, str] = {}
-    times = None
-    if window is not None:
-        times = np.full(len(texts), np.nan)
-        for i, d in enumerate(dates or [None] * len(texts)):
-            t = parse_time(d)
-            if t is not None:
-                times[i] = t
-            elif d is not None:
-                flags[ids[i]] = (
-                    f"publication date {str(d)[:40]!r} not understood (ISO 8601 or RFC 2822 "
-                    "expected); the time window does not apply to this document"
-                )
-            else:
-                flags[ids[i]] = (
-                    "no publication date; the time window does not apply to this document"
-                )
+    times = _times(docs, window, flags)
     groups, vpairs, vsims = group(
-        features, settings, times=times, window=window, on_stage=prog.stage
+        features, settings, times=times if window else None, window=window, on_stage=prog.stage
     )
     for i in np.flatnonzero(features.short).tolist():
         flags[ids[i]] = (
@@ -102,7 +125,14 @@ def _run(
     clusters = []
     for rows, scores in zip(groups, member_scores_many(features, groups)):
         members = tuple(
-            Member(id=ids[r], score=float(s), index=r, title=titles[r])
+            Member(
+                id=ids[r],
+                score=float(s),
+                index=r,
+                title=docs.titles[r],
+                published=None if np.isnan(times[r]) else float(times[r]),
+                source=docs.sources[r],
+            )
             for r, s in zip(rows, scores)
         )
         cohesion = float(scores.mean()) if len(rows) > 1 else 1.0
@@ -119,6 +149,21 @@ def _run(
         flags=flags,
         input_ids=list(ids) if order is None else order,
     )
+
+
+def source_of(article: Any) -> str | None:
+    """The outlet of an article read from a file: its ``source`` field (records, HTML site name)
+    when known, else the URL's host when its id is a URL, else the name of the file's folder."""
+    src = getattr(article, "source", None)
+    if src:
+        return str(src)
+    doc_id = str(article.id)
+    if "://" in doc_id:
+        from urllib.parse import urlparse
+
+        return urlparse(doc_id).hostname or None
+    folder = os.path.basename(os.path.dirname(doc_id.split("#", 1)[0]))
+    return folder or None
 
 
 def _is_pandas(obj: object, kind: str) -> bool:
@@ -206,22 +251,37 @@ def cluster(
     s = Settings.from_options(settings, threshold=threshold, **options)
     win = window_seconds(window)
     prog = Progress(progress)
-    ids: list[Any] = []
-    texts: list[str] = []
-    titles: list[str] = []
-    dates: list[object] = []
+    docs = _Docs()
     errors: list[tuple[str, str]] = []
     for item in iter_inputs(paths, fields=fields, html_engine=html_engine):
         if isinstance(item, Article):
-            ids.append(item.id)
             body = f"{item.title}\n{item.text}" if item.title else item.text
-            texts.append(body)
-            titles.append(item.title or _title_of(item.text))
-            dates.append(item.published)
+            title = item.title or _title_of(item.text)
+            docs.add(item.id, body, title, item.published, source_of(item))
         else:
             errors.append((item.input, item.message))
-    prog.stage("read", documents=len(ids), errors=len(errors))
-    return _run(ids, texts, titles, errors, s, prog, dates, win, workers)
+    prog.stage("read", documents=len(docs.ids), errors=len(errors))
+    return _run(docs, errors, s, prog, win, workers)
+
+
+def _per_item(name: str, values: object, items: list[tuple[Any, Any]]) -> dict[Any, Any]:
+    """``values`` (a mapping id -> value, a pandas Series by index, or a sequence in the order of
+    the texts) as a dict id -> value."""
+    if values is None:
+        return {}
+    if _is_pandas(values, "Series"):
+        return dict(values.items())  # type: ignore[attr-defined]
+    if isinstance(values, Mapping):
+        return dict(values)
+    if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
+        raise TypeError(
+            f"{name} must be a mapping id -> value or a sequence in the order of texts, "
+            f"got {type(values).__name__}"
+        )
+    seq = list(values)
+    if len(seq) != len(items):
+        raise ValueError(f"{name} has {len(seq)} values for {len(items)} texts")
+    return {key: v for (key, _), v in zip(items, seq)}
 
 
 def cluster_texts(
@@ -230,48 +290,35 @@ def cluster_texts(
     threshold: float | None = None,
     settings: Settings | None = None,
     published: Mapping[Any, object] | Iterable[object] | None = None,
+    sources: Mapping[Any, str] | Iterable[str] | None = None,
     window: Window = None,
     workers: int | None = None,
     progress: bool | None = None,
     **options: Any,
 ) -> Clustering:
-    """Group in-memory articles: a mapping ``id -> text`` or an iterable of texts (ids 0, 1, ...).
+    """Group in-memory articles: a mapping ``id -> text``, a pandas Series (its index gives the
+    ids) or an iterable of texts (ids 0, 1, ...).
 
-    ``published``: publication dates (``datetime``, epoch seconds or ISO/RFC 2822 strings), a
-    mapping id -> date or a sequence in the order of ``texts``; with ``window`` (a ``timedelta``
-    or a string such as ``"48h"``) articles published further apart are never grouped;
-    ``workers`` as for :func:`cluster`.
+    ``published``: publication dates (``datetime``, epoch seconds or ISO/RFC 2822 strings) and
+    ``sources``: outlet names, each a mapping id -> value or a sequence in the order of
+    ``texts``; they are kept on each :class:`Member` (who published first, which outlets).
+    With ``window`` (a ``timedelta`` or a string such as ``"48h"``) articles published further
+    apart are never grouped; ``workers`` as for :func:`cluster`.
     A text that is not a ``str`` is listed in ``.errors``; the rest are clustered.
     """
     s = Settings.from_options(settings, threshold=threshold, **options)
     win = window_seconds(window)
-    if published is not None and win is None:
-        raise ValueError("published dates only matter with a window; pass window=timedelta(...)")
     items = _items_of(texts)
-    date_of: dict[Any, object] = {}
-    if _is_pandas(published, "Series"):
-        date_of = dict(published.items())  # type: ignore[union-attr]
-    elif isinstance(published, Mapping):
-        date_of = dict(published)
-    elif published is not None:
-        if isinstance(published, (str, bytes)) or not isinstance(published, Iterable):
-            raise TypeError(
-                "published must be a mapping id -> date or a sequence of dates in the order of "
-                f"texts, got {type(published).__name__}"
-            )
-        seq = list(published)
-        if len(seq) != len(items):
-            raise ValueError(f"published has {len(seq)} dates for {len(items)} texts")
-        date_of = {key: d for (key, _), d in zip(items, seq)}
-    ids: list[Any] = []
-    bodies: list[str] = []
-    dates: list[object] = []
+    date_of = _per_item("published", published, items)
+    source_of_id = _per_item("sources", sources, items)
+    docs = _Docs()
     errors: list[tuple[str, str]] = []
     for key, text in items:
         if isinstance(text, str):
-            ids.append(key)
-            bodies.append(text)
-            dates.append(date_of.get(key))
+            src = source_of_id.get(key)
+            docs.add(
+                key, text, _title_of(text), date_of.get(key), None if src is None else str(src)
+            )
         elif text is None or (isinstance(text, float) and text != text):
             errors.append((str(key), "text is missing (None or NaN); nothing to cluster"))
         else:
@@ -282,7 +329,5 @@ def cluster_texts(
                     "convert it before clustering",
                 )
             )
-    titles = [_title_of(t) for t in bodies]
     order = [k for k, _ in items]
-    prog = Progress(progress)
-    return _run(ids, bodies, titles, errors, s, prog, dates, win, workers, order=order)
+    return _run(docs, errors, s, Progress(progress), win, workers, order=order)

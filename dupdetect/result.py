@@ -25,12 +25,16 @@ def _pandas(what: str) -> Any:
 
 @dataclass(frozen=True)
 class Member:
-    """One document in a cluster. ``score``: mean similarity to the other members (1.0 alone)."""
+    """One document in a cluster. ``score``: mean similarity to the other members (1.0 alone);
+    ``published``: its publication time (epoch seconds, UTC) when known; ``source``: its outlet
+    when known (a record's ``source`` field, else the URL's host or the file's folder)."""
 
     id: Any
     score: float
     index: int  # position in the input
     title: str = ""
+    published: float | None = None
+    source: str | None = None
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,12 @@ import dupdetect
 from dupdetect import Settings, cluster, cluster_texts
 
 
+STORY_A = (
+    "افتتحت بلدية الساحل الحديقة العامة الجديدة على الواجهة البحرية بمساحة 12 هكتارا وتضم ممرات "
+    "للمشاة ومضمارا للدراجات وملاعب للاطفال"
+)
+
+
 def _groups(result) -> set[frozenset[str]]:
     return {frozenset(Path(str(i)).stem[:2] for i in c.ids) for c in result.clusters}
 
@@ -262,3 +268,23 @@ def test_notebook_views_are_readable() -> None:
     assert text.startswith("<Cluster c") and "size=3" in text and len(text) < 300
     page = r._repr_html_()
     assert "<td dir='ltr'>" in page and "★ the representative" in page
+
+
+def test_members_keep_their_date_and_outlet(tmp_path) -> None:
+    from datetime import datetime, timezone
+
+    import dupdetect
+
+    texts = {"a": STORY_A, "b": STORY_A + " وأضاف المسؤول ان العمل مستمر"}
+    r = dupdetect.cluster_texts(
+        texts, published={"a": "2024-03-12T08:00:00Z"}, sources=["wire", "paper"]
+    )
+    m = {x.id: x for c in r.clusters for x in c.members}
+    assert m["a"].published == datetime(2024, 3, 12, 8, tzinfo=timezone.utc).timestamp()
+    assert m["b"].published is None
+    assert (m["a"].source, m["b"].source) == ("wire", "paper")
+    outlet = tmp_path / "alyawm"
+    outlet.mkdir()
+    (outlet / "x.txt").write_text(STORY_A, encoding="utf-8")
+    got = dupdetect.cluster(str(outlet)).clusters[0].members[0]
+    assert got.source == "alyawm"  # no source field: the folder names the outlet
