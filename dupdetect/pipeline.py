@@ -154,7 +154,7 @@ def _run(
 def source_of(article: Any) -> str | None:
     """The outlet of an article read from a file: its ``source`` field (records, HTML site name)
     when known, else the URL's host when its id is a URL, else the name of the file's folder."""
-    src = getattr(article, "source", None)
+    src = getattr(article, "outlet", None)
     if src:
         return str(src)
     doc_id = str(article.id)
