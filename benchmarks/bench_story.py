@@ -83,7 +83,7 @@ def preload(
                 num, f"pre{num}", 1.7e9 + num, bool(f.short[j]), f.signatures[j].copy(), prof, None
             )
             story = f"s-{st.next_number('story')}"
-            change.insert.append((rec, story, [] if rec.short else idx._keys(rec.signature)))
+            change.insert.append((rec, story, [] if rec.short else idx.band_keys(rec)))
         st.commit(change)
     return chosen
 

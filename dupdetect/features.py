@@ -5,7 +5,10 @@ This is the single per-document implementation that :func:`dupdetect.cluster`, t
 
     raw text --boilerplate--> story --normalize--> text --tokens--> content terms
         content terms --" ".join--> stream --shingle--> shingle hashes --signature--> MinHash
-        content terms --count, L2-normalize--> unigram and bigram term vectors (the score)
+        content terms --count, L2-normalize--> unigram and bigram term vectors
+
+This module holds the data; :mod:`dupdetect.score` says how the vectors become the verification
+score (the methods here that score delegate to it).
 
 A document with fewer than ``settings.min_terms`` content terms is marked ``short``: it gets no
 signature in the LSH stage and is never grouped.
@@ -36,6 +39,7 @@ __all__ = [
     "featurize_terms",
     "term_vector",
     "bigram_vector",
+    "row_ranges",
 ]
 
 
@@ -77,10 +81,10 @@ class TermVector:
     weights: np.ndarray  # float32, L2 norm 1 (empty for a document without terms)
 
     def dot(self, other: TermVector) -> float:
-        _, ia, ib = np.intersect1d(self.ids, other.ids, assume_unique=True, return_indices=True)
-        if ia.size == 0:
-            return 0.0
-        return float(min(1.0, max(0.0, float(np.dot(self.weights[ia], other.weights[ib])))))
+        """Cosine with ``other`` (:func:`dupdetect.score.cosine`)."""
+        from .score import cosine
+
+        return cosine(self, other)
 
 
 def term_vector(terms: Sequence[str]) -> TermVector:
@@ -147,11 +151,13 @@ class Profile:
         return cls(unigrams.row(0), bigrams.row(0))
 
     def similarity(self, other: Profile) -> float:
-        """Mean of the unigram and bigram cosines, in [0, 1]."""
-        return 0.5 * (self.unigrams.dot(other.unigrams) + self.bigrams.dot(other.bigrams))
+        """The verification score with ``other``, in [0, 1] (:func:`dupdetect.score.pair_score`)."""
+        from .score import pair_score
+
+        return pair_score(self, other)
 
 
-def _ranges(starts: np.ndarray, lens: np.ndarray) -> np.ndarray:
+def row_ranges(starts: np.ndarray, lens: np.ndarray) -> np.ndarray:
     """Concatenation of arange(s, s + l) for each (s, l), vectorized."""
     total = int(lens.sum())
     if total == 0:
@@ -188,42 +194,16 @@ class TermMatrix:
         """A new matrix of the given rows, in that order."""
         rows = np.asarray(rows, dtype=np.int64)
         starts, lens = self.offsets[rows], np.diff(self.offsets)[rows]
-        idx = _ranges(starts, lens)
+        idx = row_ranges(starts, lens)
         offsets = np.zeros(rows.size + 1, dtype=np.int64)
         np.cumsum(lens, out=offsets[1:])
         return TermMatrix(self.ids[idx], self.weights[idx], offsets)
 
     def cosines(self, pairs: np.ndarray, chunk: int = 8192) -> np.ndarray:
-        """Cosine of each ``(i, j)`` row pair, float32 in [0, 1].
+        """Cosine of each ``(i, j)`` row pair, float32 in [0, 1] (:func:`.score.cosines`)."""
+        from .score import cosines
 
-        Each distinct first row's terms are gathered once per chunk (LSH pairs come sorted by
-        their first row, tens of pairs each), then every second row's terms are looked up in
-        that small sorted array: one ``searchsorted`` instead of a per-pair merge.
-        """
-        pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
-        out = np.zeros(len(pairs), dtype=np.float32)
-        lens_all = np.diff(self.offsets)
-        for s in range(0, len(pairs), chunk):
-            p = pairs[s : s + chunk]
-            m = len(p)
-            firsts, rank = np.unique(p[:, 0], return_inverse=True)
-            la = lens_all[firsts]
-            ia = _ranges(self.offsets[firsts], la)
-            ka = (np.repeat(np.arange(firsts.size, dtype=np.uint64), la) << np.uint64(32)) | (
-                self.ids[ia].astype(np.uint64)
-            )  # sorted: first row's rank, then term id
-            lb = lens_all[p[:, 1]]
-            ib = _ranges(self.offsets[p[:, 1]], lb)
-            pb = np.repeat(np.arange(m, dtype=np.int64), lb)
-            kb = (rank.astype(np.uint64)[pb] << np.uint64(32)) | self.ids[ib].astype(np.uint64)
-            if ka.size == 0 or kb.size == 0:
-                continue
-            pos = np.minimum(np.searchsorted(ka, kb), ka.size - 1)
-            hit = ka[pos] == kb
-            prod = self.weights[ia][pos[hit]] * self.weights[ib][hit]
-            out[s : s + m] = np.bincount(pb[hit], weights=prod, minlength=m)
-        np.clip(out, 0.0, 1.0, out=out)
-        return out
+        return cosines(self, pairs, chunk)
 
 
 @dataclass
@@ -240,8 +220,11 @@ class Features:
         return len(self.n_terms)
 
     def similarities(self, pairs: np.ndarray) -> np.ndarray:
-        """The verification score of each ``(i, j)`` pair (see :meth:`Profile.similarity`)."""
-        return 0.5 * (self.unigrams.cosines(pairs) + self.bigrams.cosines(pairs))
+        """The verification score of each ``(i, j)`` row pair, float32
+        (:func:`dupdetect.score.pair_scores`)."""
+        from .score import pair_scores
+
+        return pair_scores(self, pairs)
 
 
 def featurize(texts: Sequence[str], settings: Settings, *, clean: bool = True) -> Features:

@@ -1,13 +1,14 @@
-"""The verification score: cosine similarity of content-term and term-pair counts.
+"""The verification score of two texts, and what they share (for a human reader).
 
-LSH only proposes pairs; every pair that reaches the clustering is re-scored here, and this score
-is what ``Clustering.pairs``, ``to_records()`` and :func:`similarity` report. It depends only on
-the two texts (no corpus statistics), so a pair scores the same in any batch, in the incremental
-index and on Spark.
+LSH only proposes pairs; every pair that reaches the clustering is re-scored with
+:mod:`dupdetect.score` (which this module calls for two texts), and that score is what
+``Clustering.pairs``, ``to_records()`` and :func:`similarity` report. It depends only on the two
+texts (no corpus statistics), so a pair scores the same in any batch, in the incremental index
+and on Spark.
 
-The score is the mean of two cosines: of content-term counts (what the articles talk about) and
-of counts of adjacent content-term pairs (how they say it, which separates two reports on the same
-people from two reports of the same event). See README, "What the score means".
+Today the score is the mean of two cosines: of content-term counts (what the articles talk about)
+and of counts of adjacent content-term pairs (how they say it, which separates two reports on the
+same people from two reports of the same event). See README, "What the score means".
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from dataclasses import dataclass, field
 from .boilerplate import strip_boilerplate
 from .features import Profile, prepare
 from .normalize import normalize
+from .score import pair_score
 from .terms import STOPWORDS, stem, words
 
 __all__ = ["similarity", "explain", "Explanation"]
@@ -44,7 +46,7 @@ def similarity(a: str, b: str) -> float:
     tb = prepare(_check_text("b", b))
     if a == b and ta:
         return 1.0
-    return Profile.of(ta).similarity(Profile.of(tb))
+    return pair_score(Profile.of(ta), Profile.of(tb))
 
 
 @dataclass

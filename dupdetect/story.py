@@ -36,31 +36,39 @@ per ``add`` (amortized) or all at once by :meth:`StoryIndex.evict`.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import struct
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta, timezone
-from pathlib import Path
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, NamedTuple
 
 import numpy as np
 
-from .features import Profile, TermMatrix, TermVector, featurize_terms, prepare
+from . import persist
+from .features import Profile, TermVector, featurize_terms, prepare
 from .lsh import band_keys
+from .score import GroupVectors, group_sum, scores_to
 from .settings import DENSE_COMPONENT, PREFILTER_FRACTION, Settings
-from .storage import Change, MemoryStorage, Record, Storage, make_storage
-from .timewindow import Window, window_seconds
+from .storage import (
+    Change,
+    Delete,
+    Insert,
+    Move,
+    Record,
+    Storage,
+    Stored,
+    make_storage,
+    story_id,
+    story_number,
+)
+from .timewindow import Window, parse_time, window_seconds
 
 __all__ = ["StoryIndex", "Assignment", "Match", "MergeEvent", "StoryMember", "FILE_VERSION"]
 
-#: Version of the file written by :meth:`StoryIndex.save`.
-FILE_VERSION = 1
-_MAGIC = b"DDSTORY\x00"
+#: Version of the file written by :meth:`StoryIndex.save` (:mod:`dupdetect.persist`).
+FILE_VERSION = persist.FILE_VERSION
 #: Merges whose two stories need more than this many pair scores are not attempted.
 MAX_MERGE_PAIRS = 40_000
 _OWN_OPTIONS = {"max_matches", "evict_batch"}
@@ -126,138 +134,40 @@ class StoryMember:
     meta: dict[str, Any] | None
 
 
-# ------------------------------------------------------------------------------------------------
-def _sims(profiles: list[Profile], pairs: np.ndarray) -> np.ndarray:
-    """Verification scores of row pairs of ``profiles`` (the batch job's vectorized score)."""
-    if len(pairs) == 0:
-        return np.zeros(0, dtype=np.float64)
-    uni = TermMatrix.from_vectors([p.unigrams for p in profiles])
-    bi = TermMatrix.from_vectors([p.bigrams for p in profiles])
-    return (0.5 * (uni.cosines(pairs) + bi.cosines(pairs))).astype(np.float64)
+class Scored(NamedTuple):
+    """A candidate: an indexed record, its story and its verified score with the article."""
+
+    record: Record
+    story: str
+    score: float
 
 
-_TABLE_BITS = 16
+class Assigned(NamedTuple):
+    """What the assign step decided for one article, and the change that writes it."""
+
+    story: str
+    score: float
+    new_story: bool
+    events: list[MergeEvent]
+    change: Change
 
 
-def _positions(keys: np.ndarray, needles: np.ndarray) -> np.ndarray:
-    """Index in ``keys`` (unique uint32) of each needle, -1 where absent.
-
-    A direct-mapped table on the low bits of the ids (term ids are hashes, so the low bits are
-    uniform): one gather per needle instead of a binary search. Keys that collide in the table
-    (a few per call at most) are resolved with one vectorized compare each.
-    """
-    if keys.size == 0:
-        return np.full(needles.size, -1, dtype=np.int32)
-    mask = (1 << _TABLE_BITS) - 1
-    table = np.full(1 << _TABLE_BITS, -1, dtype=np.int32)
-    slots = (keys & mask).astype(np.intp)
-    table[slots] = np.arange(keys.size, dtype=np.int32)  # a collision: the last key wins
-    pos = table[(needles & mask).astype(np.intp)]
-    found = pos >= 0
-    pos[found & (keys[np.maximum(pos, 0)] != needles)] = -1  # a slot holding another key
-    lost = np.flatnonzero(table[slots] != np.arange(keys.size, dtype=np.int32))
-    for i in lost.tolist():
-        pos[needles == keys[i]] = i
-    return pos
-
-
-def _cosines_to(q: TermVector, others: list[TermVector]) -> np.ndarray:
-    """Cosine of ``q`` with each of ``others``, float32 in [0, 1].
-
-    The arithmetic of :meth:`TermMatrix.cosines` for the pairs ``(q, other)`` (float32
-    products of matching weights summed in the other's term order, float32, clipped), so the
-    values are bit-identical to the batch job's, without its per-pair sort keys: one
-    ``searchsorted`` of all the others' term ids into ``q``'s sorted ids.
-    """
-    k = len(others)
-    out = np.zeros(k, dtype=np.float32)
-    if k == 0 or q.ids.size == 0:
-        return out
-    lens = np.fromiter((v.ids.size for v in others), dtype=np.int64, count=k)
-    ids = np.concatenate([v.ids for v in others])
-    w = np.concatenate([v.weights for v in others])
-    row = np.repeat(np.arange(k, dtype=np.int64), lens)
-    pos = _positions(q.ids, ids)
-    hit = pos >= 0
-    prod = q.weights[pos[hit]] * w[hit]
-    out[:] = np.bincount(row[hit], weights=prod, minlength=k)
-    np.clip(out, 0.0, 1.0, out=out)
-    return out
-
-
-def _sims_to(profile: Profile, others: list[Profile]) -> np.ndarray:
-    """Verification scores of ``profile`` with each of ``others`` (equal to :func:`_sims`)."""
-    if not others:
-        return np.zeros(0, dtype=np.float64)
-    uni = _cosines_to(profile.unigrams, [p.unigrams for p in others])
-    bi = _cosines_to(profile.bigrams, [p.bigrams for p in others])
-    return (0.5 * (uni + bi)).astype(np.float64)
-
-
-_Sum = tuple[np.ndarray, np.ndarray]  # sorted unique term ids, float64 weight sums
-
-
-def _summed(ids: list[np.ndarray], weights: list[np.ndarray]) -> _Sum:
-    """Sum of sparse vectors given as id and weight arrays."""
-    if not ids:
-        return np.zeros(0, np.uint32), np.zeros(0, np.float64)
-    uniq, inv = np.unique(np.concatenate(ids), return_inverse=True)
-    w = np.concatenate(weights).astype(np.float64)
-    return uniq, np.bincount(inv.ravel(), weights=w, minlength=uniq.size)
-
-
-def _profile_sum(profiles: list[Profile]) -> tuple[_Sum, _Sum]:
-    """Summed unigram and bigram vectors of a group of documents."""
-    return (
-        _summed([p.unigrams.ids for p in profiles], [p.unigrams.weights for p in profiles]),
-        _summed([p.bigrams.ids for p in profiles], [p.bigrams.weights for p in profiles]),
-    )
-
-
-def _add_sums(a: tuple[_Sum, _Sum], b: tuple[_Sum, _Sum]) -> tuple[_Sum, _Sum]:
-    return (
-        _summed([a[0][0], b[0][0]], [a[0][1], b[0][1]]),
-        _summed([a[1][0], b[1][0]], [a[1][1], b[1][1]]),
-    )
-
-
-def _dot_sums(a: tuple[_Sum, _Sum], b: tuple[_Sum, _Sum]) -> float:
-    """Sum of the verification scores of every pair (one of group ``a``, one of group ``b``).
-
-    A cosine is a dot product of unit vectors, so the sum over all ``|a| * |b|`` pairs is the
-    dot product of the two summed vectors: O(terms) instead of O(|a| * |b| * terms). Equal to
-    summing :func:`_sims` over the pairs up to float rounding (float64 sums here, ~1e-7
-    relative; the per-pair clip to [0, 1] only trims rounding above 1, weights being >= 0).
-    """
-    total = 0.0
-    for (ua, sa), (ub, sb) in zip(a, b):
-        _, ia, ib = np.intersect1d(ua, ub, assume_unique=True, return_indices=True)
-        total += float(np.dot(sa[ia], sb[ib]))
-    return 0.5 * total
-
-
-def _cross_sum(a: list[Profile], b: list[Profile]) -> float:
-    """:func:`_dot_sums` of two lists of profiles."""
-    return _dot_sums(_profile_sum(a), _profile_sum(b))
-
-
-def _epoch(published: Any) -> float:
-    if isinstance(published, datetime):
-        if published.tzinfo is None:  # naive datetimes are taken as UTC
-            published = published.replace(tzinfo=timezone.utc)
-        return published.timestamp()
-    if isinstance(published, bool) or not isinstance(published, (int, float)):
-        raise TypeError(
-            f"published must be a datetime or epoch seconds (int/float), "
-            f"got {type(published).__name__}"
+def _published_time(published: object) -> float:
+    """Epoch seconds of ``published`` (:func:`dupdetect.timewindow.parse_time`), or raise."""
+    t = parse_time(published)
+    if t is not None:
+        return t
+    if isinstance(published, str):
+        raise ValueError(
+            f"published={published!r} is not a date; give a datetime, epoch seconds or an "
+            "ISO 8601 / RFC 2822 string such as '2015-07-21 02:51:32'"
         )
-    if not np.isfinite(published):
+    if isinstance(published, float):
         raise ValueError(f"published must be finite, got {published!r}")
-    return float(published)
-
-
-def _story_no(story_id: str) -> int:
-    return int(story_id.rsplit("-", 1)[1])
+    raise TypeError(
+        f"published must be a datetime, epoch seconds (int/float) or a date string, "
+        f"got {type(published).__name__}"
+    )
 
 
 class StoryIndex:
@@ -316,7 +226,13 @@ class StoryIndex:
         )
         return f.signatures[0], profile, bool(f.short[0]), len(terms)
 
-    def _keys(self, sig: np.ndarray) -> list[int]:
+    def band_keys(self, record_or_signature: Record | np.ndarray) -> list[int]:
+        """The LSH band keys of a record (or a signature) under this index's settings."""
+        sig = (
+            record_or_signature.signature
+            if isinstance(record_or_signature, Record)
+            else record_or_signature
+        )
         b, r = self._bands, self._rows
         return band_keys(sig[: b * r].reshape(b, r), 0, r).tolist()
 
@@ -326,12 +242,10 @@ class StoryIndex:
         return newest - self.window
 
     # -- candidates and scores ----------------------------------------------------------------
-    def _candidates(
-        self, sig: np.ndarray, profile: Profile, cutoff: float | None
-    ) -> list[tuple[Record, str, float]]:
+    def _candidates(self, sig: np.ndarray, profile: Profile, cutoff: float | None) -> list[Scored]:
         # numbers + signature rows of every proposal in one call, prefiltered in numpy; only the
         # survivors (typically a few dozen) become Python records and get scored
-        nums, sigs = self.storage.candidates(self._keys(sig), cutoff)
+        nums, sigs = self.storage.candidates(self.band_keys(sig), cutoff)
         if nums.size == 0:
             return []
         est = (sigs == sig).mean(axis=1)
@@ -340,13 +254,15 @@ class StoryIndex:
         rows = [r for r in self.storage.records(keep) if r is not None]
         if not rows:
             return []
-        sims = _sims_to(profile, [r[0].profile for r in rows])
-        out = [(rec, story, float(s)) for (rec, story), s in zip(rows, sims.tolist())]
-        out.sort(key=lambda t: (-t[2], t[0].num))
+        sims = scores_to(profile, [r.record.profile for r in rows])
+        out = [Scored(r.record, r.story, float(s)) for r, s in zip(rows, sims.tolist())]
+        out.sort(key=lambda c: (-c.score, c.record.num))
         return out
 
-    def _matches(self, cands: list[tuple[Record, str, float]]) -> tuple[Match, ...]:
-        return tuple(Match(r.doc_id, s, round(x, 6)) for r, s, x in cands[: self.max_matches])
+    def _matches(self, cands: list[Scored]) -> tuple[Match, ...]:
+        return tuple(
+            Match(c.record.doc_id, c.story, round(c.score, 6)) for c in cands[: self.max_matches]
+        )
 
     # -- public API ---------------------------------------------------------------------------
     def add(
@@ -354,14 +270,17 @@ class StoryIndex:
         doc_id: str | int,
         text: str,
         *,
-        published: datetime | float | None = None,
+        published: datetime | float | str | None = None,
         meta: dict[str, Any] | None = None,
     ) -> Assignment:
         """Assign ``text`` to a story and index it under ``doc_id`` (see the module docstring).
 
-        Raises ``TypeError`` for a doc id that is not a str/int, a text that is not a str, a bad
-        ``published`` or a ``meta`` that is not a JSON-able dict; ``ValueError`` when ``doc_id``
-        is already indexed. Empty or near-empty text is accepted as a flagged short story.
+        ``published``: a ``datetime`` (naive = UTC), epoch seconds or a date string as
+        :func:`dupdetect.cluster_texts` accepts (``"2015-07-21 02:51:32"``, ISO 8601, RFC 2822).
+        Raises ``TypeError`` for a doc id that is not a str/int, a text that is not a str, a
+        ``published`` of another type or a ``meta`` that is not a JSON-able dict; ``ValueError``
+        for a ``published`` string that is not a date and when ``doc_id`` is already indexed.
+        Empty or near-empty text is accepted as a flagged short story.
         """
         if isinstance(doc_id, bool) or not isinstance(doc_id, (str, int)):
             raise TypeError(f"doc_id must be a str or int, got {type(doc_id).__name__}")
@@ -377,7 +296,7 @@ class StoryIndex:
                 json.dumps(meta)
             except (TypeError, ValueError) as e:
                 raise TypeError(f"meta must be JSON-serializable: {e}") from None
-        pub = time.time() if published is None else _epoch(published)
+        pub = time.time() if published is None else _published_time(published)
         sig, profile, short, n_terms = self._featurize(text)
         st = self.storage
         with st.lock():
@@ -392,8 +311,8 @@ class StoryIndex:
                 self._evict_locked(cutoff, self.evict_batch)
             rec = Record(st.next_number("doc"), doc_id, pub, short, sig, profile, meta)
             if short:
-                story = f"s-{st.next_number('story')}"
-                st.commit(Change(insert=[(rec, story, [])], watermark=pub))
+                story = story_id(st.next_number("story"))
+                st.commit(Change(insert=[Insert(rec, story, [])], watermark=pub))
                 return Assignment(
                     doc_id,
                     story,
@@ -407,46 +326,51 @@ class StoryIndex:
                     ),
                 )
             cands = self._candidates(sig, profile, cutoff)
-            story, score, new, events, change = self._assign(rec, cands, pub)
-            change.watermark = pub
-            st.commit(change)
-        for ev in events:
+            got = self._assign(rec, cands, pub)
+            got.change.watermark = pub
+            st.commit(got.change)
+        for ev in got.events:
             if self.on_merge is not None:
                 self.on_merge(ev)
-        return Assignment(doc_id, story, score, self._matches(cands), new, tuple(events))
+        return Assignment(
+            doc_id, got.story, got.score, self._matches(cands), got.new_story, tuple(got.events)
+        )
 
-    def _assign(self, rec: Record, cands: list[tuple[Record, str, float]], pub: float):
+    # The assign-and-merge rule of the module docstring in one function: steps 3 and 4 share
+    # the scores, profiles and doc ids gathered along the way, so splitting it would pass them
+    # all around.
+    def _assign(self, rec: Record, cands: list[Scored], pub: float) -> Assigned:
         st, thr = self.storage, self.settings.threshold
-        keys = self._keys(rec.signature)
-        sim_of: dict[int, float] = {r.num: s for r, s_id, s in cands}
-        prof_of: dict[int, Profile] = {r.num: r.profile for r, _, _ in cands}
-        stories = sorted({s for _, s, _ in cands}, key=_story_no)
+        keys = self.band_keys(rec.signature)
+        sim_of: dict[int, float] = {c.record.num: c.score for c in cands}
+        prof_of: dict[int, Profile] = {c.record.num: c.record.profile for c in cands}
+        stories = sorted({c.story for c in cands}, key=story_number)
         members = st.members(stories) if stories else {}
         missing = sorted(self._worth_scoring(stories, members, sim_of))
-        fetched = [(r, s_id) for r, s_id, _ in cands]
+        fetched: list[Stored] = [Stored(c.record, c.story) for c in cands]
         if missing:
             rows = [r for r in st.records(missing) if r is not None]
-            sims = _sims_to(rec.profile, [r[0].profile for r in rows])
-            for (r, _), s in zip(rows, sims.tolist()):
-                sim_of[r.num], prof_of[r.num] = s, r.profile
+            sims = scores_to(rec.profile, [r.record.profile for r in rows])
+            for r, s in zip(rows, sims.tolist()):
+                sim_of[r.record.num], prof_of[r.record.num] = s, r.record.profile
             fetched += rows
         mean = {
             s: sum(sim_of.get(n, 0.0) for n in members[s]) / len(members[s])
             for s in stories
             if members[s]
         }
-        ok = sorted((s for s in mean if mean[s] >= thr), key=lambda s: (-mean[s], _story_no(s)))
+        ok = sorted((s for s in mean if mean[s] >= thr), key=lambda s: (-mean[s], story_number(s)))
         if not ok:
-            story = f"s-{st.next_number('story')}"
-            return story, 0.0, True, [], Change(insert=[(rec, story, keys)])
+            story = story_id(st.next_number("story"))
+            return Assigned(story, 0.0, True, [], Change(insert=[Insert(rec, story, keys)]))
         joined, score = ok[0], mean[ok[0]]
-        change = Change(insert=[(rec, joined, keys)])
+        change = Change(insert=[Insert(rec, joined, keys)])
         cur, cur_nums = joined, [*members[joined], rec.num]
         prof_of[rec.num] = rec.profile
         sim_of[rec.num] = 1.0
-        doc_of = {r.num: r.doc_id for r, _ in fetched}
+        doc_of = {r.record.num: r.record.doc_id for r in fetched}
         doc_of[rec.num] = rec.doc_id
-        cur_sum: tuple[_Sum, _Sum] | None = None  # summed vectors of cur, kept across merges
+        cur_sum: GroupVectors | None = None  # summed vectors of cur, kept across merges
         events: list[MergeEvent] = []
         for other in ok[1:]:
             o_nums = members[other]
@@ -455,25 +379,25 @@ class StoryIndex:
             ):
                 continue
             if cur_sum is None:
-                cur_sum = _profile_sum([prof_of[n] for n in cur_nums])
-            o_sum = _profile_sum([prof_of[n] for n in o_nums])
-            cross = _dot_sums(cur_sum, o_sum)
+                cur_sum = GroupVectors.of([prof_of[n] for n in cur_nums])
+            o_sum = GroupVectors.of([prof_of[n] for n in o_nums])
+            cross = group_sum(cur_sum, o_sum)
             if cross / (len(cur_nums) * len(o_nums)) < thr:
                 continue
-            survivor, retired = sorted((cur, other), key=_story_no)
+            survivor, retired = sorted((cur, other), key=story_number)
             moved = o_nums if retired == other else cur_nums
             need = [n for n in moved if n not in doc_of]
             if need:
                 for row in st.records(need):
                     if row is not None:
-                        doc_of[row[0].num] = row[0].doc_id
+                        doc_of[row.record.num] = row.record.doc_id
             ev = MergeEvent(survivor, retired, tuple(doc_of[n] for n in moved), rec.doc_id, pub)
             events.append(ev)
-            change.moves.append((list(moved), retired, survivor))
+            change.moves.append(Move(list(moved), retired, survivor))
             change.events.append(ev.to_dict())
             cur, cur_nums = survivor, sorted([*cur_nums, *o_nums])
-            cur_sum = _add_sums(cur_sum, o_sum)
-        return cur, score, False, events, change
+            cur_sum = cur_sum + o_sum
+        return Assigned(cur, score, False, events, change)
 
     def _worth_scoring(
         self, stories: list[str], members: dict[str, list[int]], sim_of: dict[int, float]
@@ -522,9 +446,12 @@ class StoryIndex:
                 raise KeyError(f"doc_id {doc_id!r} is not indexed")
             self._delete_locked([row])
 
-    def _delete_locked(self, rows: list[tuple[Record, str]]) -> None:
+    def _delete_locked(self, rows: list[Stored]) -> None:
         change = Change(
-            delete=[(r, s, [] if r.short else self._keys(r.signature)) for r, s in rows]
+            delete=[
+                Delete(r.record, r.story, [] if r.record.short else self.band_keys(r.record))
+                for r in rows
+            ]
         )
         self.storage.commit(change)
 
@@ -533,7 +460,7 @@ class StoryIndex:
         rows = [r for r in self.storage.records(nums) if r is not None]
         if rows:
             self._delete_locked(rows)
-        return [r.doc_id for r, _ in rows]
+        return [r.record.doc_id for r in rows]
 
     def evict(self, now: datetime | float | None = None) -> list[str | int]:
         """Delete every article older than ``window`` before ``now`` (default: the newest time
@@ -545,7 +472,7 @@ class StoryIndex:
                 wm = self.storage.watermark()
                 t = time.time() if wm is None else max(wm, time.time())
             else:
-                t = _epoch(now)
+                t = _published_time(now)
             return self._evict_locked(t - self.window, None)
 
     def story_of(self, doc_id: str | int) -> str:
@@ -554,18 +481,18 @@ class StoryIndex:
         row = self.storage.records([num])[0] if num is not None else None
         if row is None:
             raise KeyError(f"doc_id {doc_id!r} is not indexed")
-        return row[1]
+        return row.story
 
     def story(self, story_id: str) -> list[StoryMember]:
         """Members of a story in insertion order (``KeyError`` for an unknown or merged id)."""
         nums = self.storage.members([story_id])[story_id]
-        rows = [r for r in self.storage.records(nums) if r is not None]
+        rows = [r.record for r in self.storage.records(nums) if r is not None]
         if not rows:
             for ev in reversed(self.events()):
                 if ev.retired == story_id:
                     raise KeyError(f"story {story_id!r} was merged into {ev.survivor!r}")
             raise KeyError(f"no story {story_id!r} (never created, or all members removed)")
-        return [StoryMember(r.doc_id, r.published, r.meta) for r, _ in rows]
+        return [StoryMember(r.doc_id, r.published, r.meta) for r in rows]
 
     def stories(self) -> Iterator[str]:
         """Live story ids, oldest first."""
@@ -586,73 +513,12 @@ class StoryIndex:
     def close(self) -> None:
         self.storage.close()
 
-    # -- save / load --------------------------------------------------------------------------
+    # -- save / load (the file format lives in dupdetect.persist) ------------------------------
     def save(self, path: str | os.PathLike[str]) -> None:
-        """Write the index to ``path`` atomically (temp file, fsync, rename).
-
-        Format (little-endian): magic ``DDSTORY\\0``, u32 version, u64 header length, header JSON
-        (settings, fingerprint, window, counters, stories, events), u64 record count, then per
-        record u32 length + packed record, then a 32-byte blake2b of everything before it.
+        """Write the index to ``path`` atomically (temp file, fsync, rename): a versioned binary
+        file with a checksum and the settings fingerprint, no pickle (:mod:`dupdetect.persist`).
         """
-        from .storage import pack_record
-
-        st = self.storage
-        with st.lock():
-            nums = st.all_numbers()
-            rows = [r for r in st.records(nums) if r is not None]
-            counters = {
-                "doc": max((r.num for r, _ in rows), default=0),
-                "story": max((_story_no(s) for s in st.story_ids()), default=0),
-            }
-            if isinstance(st, MemoryStorage):
-                counters = {**counters, **st._counters}
-            header = {
-                "fingerprint": self.settings.fingerprint,
-                "settings": asdict(self.settings),
-                "window": self.window,
-                "namespace": self.namespace,
-                "max_matches": self.max_matches,
-                "evict_batch": self.evict_batch,
-                "counters": counters,
-                "watermark": st.watermark(),
-                "story_of": {str(r.num): s for r, s in rows},
-                "events": st.events(),
-            }
-        hj = json.dumps(header, ensure_ascii=False).encode("utf-8")
-        parts = [
-            _MAGIC,
-            struct.pack("<IQ", FILE_VERSION, len(hj)),
-            hj,
-            struct.pack("<Q", len(rows)),
-        ]
-        for r, _ in rows:
-            blob = pack_record(r)
-            parts += [struct.pack("<I", len(blob)), blob]
-        body = b"".join(parts)
-        digest = hashlib.blake2b(body, digest_size=32).digest()
-        path = Path(path)
-        fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(body)
-                f.write(digest)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except FileNotFoundError:
-                pass
-            raise
-        try:  # make the rename itself durable
-            dfd = os.open(path.parent, os.O_RDONLY)
-        except OSError:
-            return
-        try:
-            os.fsync(dfd)
-        finally:
-            os.close(dfd)
+        persist.save(self, path)
 
     @classmethod
     def load(
@@ -668,61 +534,4 @@ class StoryIndex:
         fails its checksum (corrupted or truncated), or was built with settings other than
         ``settings`` (when given).
         """
-        from .storage import unpack_record
-
-        data = Path(path).read_bytes()
-        if not data.startswith(_MAGIC):
-            raise ValueError(f"{path}: not a dupdetect StoryIndex file (bad magic bytes)")
-        if len(data) < len(_MAGIC) + 12 + 32:
-            raise ValueError(f"{path}: truncated StoryIndex file")
-        body, digest = data[:-32], data[-32:]
-        if hashlib.blake2b(body, digest_size=32).digest() != digest:
-            raise ValueError(
-                f"{path}: checksum mismatch - the file is corrupted or truncated; "
-                "restore it from a backup or rebuild the index"
-            )
-        version, hl = struct.unpack_from("<IQ", body, len(_MAGIC))
-        if version != FILE_VERSION:
-            raise ValueError(
-                f"{path}: StoryIndex file version {version}, this dupdetect reads "
-                f"version {FILE_VERSION}; rebuild the index"
-            )
-        pos = len(_MAGIC) + 12
-        header = json.loads(body[pos : pos + hl].decode("utf-8"))
-        pos += hl
-        stored = Settings(**header["settings"])
-        if stored.fingerprint != header["fingerprint"]:
-            raise ValueError(
-                f"{path}: built by a dupdetect whose scoring differs (fingerprint "
-                f"{header['fingerprint']} != {stored.fingerprint}); rebuild the index"
-            )
-        if settings is not None and settings.fingerprint != stored.fingerprint:
-            raise ValueError(
-                f"{path}: index was built with other settings ({stored}) than the ones given "
-                f"({settings}); load it without settings= or rebuild it with yours"
-            )
-        idx = cls(
-            stored,
-            window=None if header["window"] is None else timedelta(seconds=header["window"]),
-            namespace=header["namespace"],
-            on_merge=on_merge,
-            max_matches=header["max_matches"],
-            evict_batch=header["evict_batch"],
-        )
-        (n,) = struct.unpack_from("<Q", body, pos)
-        pos += 8
-        story_of = header["story_of"]
-        change = Change()
-        for _ in range(n):
-            (ln,) = struct.unpack_from("<I", body, pos)
-            pos += 4
-            rec = unpack_record(body[pos : pos + ln])
-            pos += ln
-            keys = [] if rec.short else idx._keys(rec.signature)
-            change.insert.append((rec, story_of[str(rec.num)], keys))
-        st = idx.storage
-        if not isinstance(st, MemoryStorage):  # cls() above always makes one
-            raise TypeError("load() builds an in-memory index")
-        st.commit(change)
-        st._restore(header["counters"], header["watermark"], header["events"])
-        return idx
+        return persist.load(path, cls, settings, on_merge=on_merge)

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dupdetect import explain, similarity
-from dupdetect.features import prepare
+from dupdetect import explain, score, similarity
+from dupdetect.features import Profile, featurize, prepare
+from dupdetect.settings import Settings
 
 _TEXT = st.text(
     alphabet=st.sampled_from(list("ابتثجحخدذرزسشصضطظعغفقكلمنهوي اأإة ىabc 123،.\n")), max_size=300
@@ -62,3 +64,72 @@ def test_explain_shows_shared_passage(stories) -> None:
         similarity(stories["j1_wire_port_strike"], stories["j2_dailynews_port_strike"])
     )
     assert "shared passages" in str(e)
+
+
+# --- dupdetect.score: one score, three shapes ---------------------------------------------------
+def _batch(stories):
+    texts = [*stories.values(), "", "كلمة واحدة"]
+    f = featurize(texts, Settings())
+    return f, [Profile(f.unigrams.row(i), f.bigrams.row(i)) for i in range(len(f))]
+
+
+def test_one_to_many_scores_are_bit_identical_to_the_batch_score(stories) -> None:
+    f, profs = _batch(stories)
+    n = len(profs)
+    for i, p in enumerate(profs):
+        pairs = np.stack([np.full(n, i, np.int64), np.arange(n)], axis=1)
+        assert np.array_equal(score.scores_to(p, profs), score.pair_scores(f, pairs).astype(float))
+        assert np.array_equal(f.similarities(pairs), score.pair_scores(f, pairs))
+    iu, ju = np.triu_indices(n, k=1)
+    batch = score.pair_scores(f, np.stack([iu, ju], axis=1))
+    single = [score.pair_score(profs[i], profs[j]) for i, j in zip(iu, ju)]
+    assert np.allclose(batch, single, atol=1e-6)
+
+
+def test_group_sum_equals_the_sum_of_pair_scores(stories) -> None:
+    f, profs = _batch(stories)
+    n, k = len(profs), 7
+    ii, jj = np.meshgrid(np.arange(k), np.arange(k, n), indexing="ij")
+    pairwise = float(score.pair_scores(f, np.stack([ii.ravel(), jj.ravel()], axis=1)).sum())
+    a, b = score.GroupVectors.of(profs[:k]), score.GroupVectors.of(profs[k:])
+    assert score.group_sum(a, b) == pytest.approx(pairwise, rel=1e-6)  # float32 per pair
+    grown = score.GroupVectors.of(profs[:3]) + score.GroupVectors.of(profs[3:k])
+    assert score.group_sum(grown, b) == pytest.approx(pairwise, rel=1e-6)
+
+
+def test_the_weighting_is_written_once(stories, monkeypatch) -> None:
+    """Changing score.WEIGHTS changes every path: batch, one-to-many, group sums, similarity()."""
+    f, profs = _batch(stories)
+    a, b = stories["f1_wataniya_floods"], stories["f2_alyawm_floods"]
+    pairs = np.array([[0, 1], [0, 2]])
+    before = score.pair_scores(f, pairs)
+    monkeypatch.setattr(score, "WEIGHTS", (1.0, 0.0))
+    uni = f.unigrams.cosines(pairs)
+    assert not np.array_equal(before, uni)
+    assert np.array_equal(score.pair_scores(f, pairs), uni)
+    assert np.array_equal(f.similarities(pairs), uni)
+    assert np.array_equal(score.scores_to(profs[0], profs[1:3]), uni.astype(float))
+    g = score.group_sum(score.GroupVectors.of(profs[:1]), score.GroupVectors.of(profs[1:3]))
+    assert g == pytest.approx(float(uni.sum()), rel=1e-6)
+    ta, tb = Profile.of(prepare(a)), Profile.of(prepare(b))
+    assert similarity(a, b) == pytest.approx(ta.unigrams.dot(tb.unigrams))
+    with pytest.raises(ValueError, match="cosines"):
+        score.combine([0.5])
+
+
+def test_term_positions_table_handles_collisions_and_misses() -> None:
+    rng = np.random.default_rng(0)
+    base = rng.integers(0, 2**32, 400, dtype=np.uint64).astype(np.uint32)
+    keys = np.unique(np.concatenate([base, base[:9] ^ np.uint32(1 << 20)]))  # same low bits
+    needles = np.concatenate(
+        [
+            keys,
+            rng.integers(0, 2**32, 999, dtype=np.uint64).astype(np.uint32),
+            base[:9] ^ np.uint32(1 << 21),
+        ]
+    )
+    ref = np.searchsorted(keys, needles)
+    ref_c = np.minimum(ref, keys.size - 1)
+    expected = np.where((ref < keys.size) & (keys[ref_c] == needles), ref_c, -1)
+    assert np.array_equal(score.positions(keys, needles), expected)
+    assert score.positions(keys[:0], needles[:3]).tolist() == [-1, -1, -1]

@@ -190,8 +190,12 @@ def test_bad_input_raises_clear_errors(make_index):
         idx.add("a", group_text(0, 1))
     with pytest.raises(TypeError, match="meta"):
         idx.add("c", "نص", meta={"x": object()})
-    with pytest.raises(TypeError, match="published"):
+    with pytest.raises(ValueError, match="published='yesterday' is not a date"):
         idx.add("d", "نص", published="yesterday")
+    with pytest.raises(TypeError, match="published"):
+        idx.add("d", "نص", published=object())
+    with pytest.raises(ValueError, match="finite"):
+        idx.add("d", "نص", published=float("nan"))
     with pytest.raises(TypeError, match="unknown option"):
         StoryIndex(treshold=0.3)
     with pytest.raises(ValueError, match="window"):
@@ -247,7 +251,7 @@ def test_fast_candidates_equal_the_plain_path_and_slots_are_reused(make_index):
     for i in range(60):
         g, k = i % 6, i // 6
         idx.add(f"d{i}", group_text(g, k), published=T0 + timedelta(minutes=10 * i))
-        keys = idx._keys(idx._featurize(group_text(g, 0))[0])
+        keys = idx.band_keys(idx._featurize(group_text(g, 0))[0])
         for cutoff in (None, (T0 + timedelta(minutes=10 * i - 30)).timestamp()):
             nums, sigs = st.candidates(keys, cutoff)
             ref_nums, ref_sigs = Storage.candidates(st, keys, cutoff)
@@ -259,46 +263,6 @@ def test_fast_candidates_equal_the_plain_path_and_slots_are_reused(make_index):
         st.r.delete(st._k("sig"))
         nums, _ = st.candidates(keys, None)
         assert nums.tolist() == Storage.candidates(st, keys, None)[0].tolist() != []
-
-
-def test_one_to_many_scores_are_bit_identical_to_the_batch_score():
-    import numpy as np
-
-    from dupdetect.story import _cross_sum, _sims, _sims_to
-
-    idx = StoryIndex(window=None)
-    profs = [idx._featurize(group_text(g, k))[1] for g in range(5) for k in range(3)]
-    profs.append(idx._featurize("")[1])
-    n = len(profs)
-    pairs = np.stack([np.zeros(n, np.int64), np.arange(1, n + 1)], axis=1)
-    for p in profs:
-        assert np.array_equal(_sims_to(p, profs), _sims([p, *profs], pairs))
-    a, b = profs[:7], profs[7:]  # the merge test's cross sum: summed vectors, one dot product
-    ii, jj = np.meshgrid(np.arange(len(a)), np.arange(len(a), n), indexing="ij")
-    pairwise = float(_sims(profs, np.stack([ii.ravel(), jj.ravel()], axis=1)).sum())
-    assert _cross_sum(a, b) == pytest.approx(pairwise, rel=1e-6)  # float32 per pair
-
-
-def test_term_positions_table_handles_collisions_and_misses():
-    import numpy as np
-
-    from dupdetect.story import _positions
-
-    rng = np.random.default_rng(0)
-    base = rng.integers(0, 2**32, 400, dtype=np.uint64).astype(np.uint32)
-    keys = np.unique(np.concatenate([base, base[:9] ^ np.uint32(1 << 20)]))  # same low bits
-    needles = np.concatenate(
-        [
-            keys,
-            rng.integers(0, 2**32, 999, dtype=np.uint64).astype(np.uint32),
-            base[:9] ^ np.uint32(1 << 21),
-        ]
-    )
-    ref = np.searchsorted(keys, needles)
-    ref_c = np.minimum(ref, keys.size - 1)
-    expected = np.where((ref < keys.size) & (keys[ref_c] == needles), ref_c, -1)
-    assert np.array_equal(_positions(keys, needles), expected)
-    assert _positions(keys[:0], needles[:3]).tolist() == [-1, -1, -1]
 
 
 # --- save / load --------------------------------------------------------------------------------

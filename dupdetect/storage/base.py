@@ -1,0 +1,307 @@
+"""The small interface every StoryIndex backend implements, and the types that cross it.
+
+The index logic (assign, merge, evict) lives in :mod:`dupdetect.story` and only talks to
+:class:`Storage`. A backend keeps, per namespace:
+
+- LSH buckets: for each band, band key -> document numbers (``settings.lsh_params`` bands);
+- document records: number -> :class:`Record` (signature, term vectors, id, time, meta) and
+  number -> story id (the only mutable field), plus doc id -> number;
+- stories: story id -> member numbers; story ids are ``"s-<n>"`` with ``n`` from a counter, so a
+  smaller ``n`` is an older story (:func:`story_id`, :func:`story_number`);
+- a time index (published -> numbers) for window eviction, the newest time seen (watermark),
+  and the merge-event log.
+
+Document numbers come from a counter and are never reused, so a number names one immutable
+record forever (a removed and re-added doc id gets a new number).
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from ..features import Profile, TermVector
+
+__all__ = [
+    "Record",
+    "Stored",
+    "Insert",
+    "Move",
+    "Delete",
+    "Change",
+    "Candidates",
+    "Snapshot",
+    "Storage",
+    "story_id",
+    "story_number",
+    "pack_record",
+    "unpack_record",
+    "EVENTS_KEPT",
+]
+
+#: Merge events kept in the log (oldest dropped first).
+EVENTS_KEPT = 10_000
+
+
+@dataclass(frozen=True)
+class Record:
+    """One indexed document. Immutable except its story, which backends keep apart."""
+
+    num: int
+    doc_id: str | int
+    published: float
+    short: bool
+    signature: np.ndarray  # uint32 (num_perm,)
+    profile: Profile
+    meta: dict[str, Any] | None = None
+
+
+class Stored(NamedTuple):
+    """A record and the story it belongs to now (what :meth:`Storage.records` returns)."""
+
+    record: Record
+    story: str
+
+
+class Insert(NamedTuple):
+    """Index ``record`` in ``story`` under LSH band ``keys`` (empty for a short document)."""
+
+    record: Record
+    story: str
+    keys: list[int]
+
+
+class Move(NamedTuple):
+    """A merge: documents ``nums`` (all of ``retired``'s members) join ``survivor``."""
+
+    nums: list[int]
+    retired: str
+    survivor: str
+
+
+class Delete(NamedTuple):
+    """Drop ``record`` (in ``story``, under band ``keys``) from the index."""
+
+    record: Record
+    story: str
+    keys: list[int]
+
+
+@dataclass
+class Change:
+    """Everything one ``add``/``remove``/``evict`` writes, applied atomically by a backend."""
+
+    insert: list[Insert] = field(default_factory=list)
+    moves: list[Move] = field(default_factory=list)
+    delete: list[Delete] = field(default_factory=list)
+    events: list[dict[str, Any]] = field(default_factory=list)
+    watermark: float | None = None
+
+
+class Candidates(NamedTuple):
+    """LSH proposals: numbers (int64, unique, sorted) and their signatures (one uint32 row each)."""
+
+    nums: np.ndarray
+    signatures: np.ndarray
+
+
+@dataclass
+class Snapshot:
+    """A consistent copy of a backend's state (what ``save`` writes and ``load`` restores)."""
+
+    stored: list[Stored]
+    counters: dict[str, int]
+    watermark: float | None
+    events: list[dict[str, Any]]
+
+
+def story_id(n: int) -> str:
+    """The id of the ``n``-th story of a namespace."""
+    return f"s-{n}"
+
+
+def story_number(sid: str) -> int:
+    """The counter value in a story id: a smaller number is an older story."""
+    return int(sid.rsplit("-", 1)[1])
+
+
+# ------------------------------------------------------------------------------------------------
+# Record packing: fixed little-endian layout, no pickle.
+_HEAD = struct.Struct("<IIIII")  # json length, num_perm, n unigrams, n bigrams, flags
+
+
+def pack_record(rec: Record) -> bytes:
+    """Bytes of a record: header, JSON (id, number, time, meta), '<u4' / '<f4' arrays."""
+    head = json.dumps(
+        {"id": rec.doc_id, "n": rec.num, "p": rec.published, "m": rec.meta},
+        ensure_ascii=False,
+        separators=(",", ":"),
+    ).encode("utf-8")
+    u, b = rec.profile.unigrams, rec.profile.bigrams
+    return b"".join(
+        [
+            _HEAD.pack(len(head), rec.signature.size, u.ids.size, b.ids.size, int(rec.short)),
+            head,
+            rec.signature.astype("<u4").tobytes(),
+            u.ids.astype("<u4").tobytes(),
+            u.weights.astype("<f4").tobytes(),
+            b.ids.astype("<u4").tobytes(),
+            b.weights.astype("<f4").tobytes(),
+        ]
+    )
+
+
+def unpack_record(data: bytes) -> Record:
+    """Inverse of :func:`pack_record` (``ValueError`` on a truncated or malformed record)."""
+    if len(data) < _HEAD.size:
+        raise ValueError("truncated record")
+    jl, k, nu, nb, flags = _HEAD.unpack_from(data)
+    need = _HEAD.size + jl + 4 * (k + 2 * nu + 2 * nb)
+    if len(data) != need:
+        raise ValueError(f"record is {len(data)} bytes, expected {need}")
+    pos = _HEAD.size
+    head = json.loads(data[pos : pos + jl].decode("utf-8"))
+    pos += jl
+
+    def arr(n: int, dtype: str) -> np.ndarray:
+        nonlocal pos
+        a = np.frombuffer(data, dtype=dtype, count=n, offset=pos)
+        pos += 4 * n
+        return a.astype(np.uint32 if dtype == "<u4" else np.float32)  # native order, own copy
+
+    sig = arr(k, "<u4")
+    ui, uw = arr(nu, "<u4"), arr(nu, "<f4")
+    bi, bw = arr(nb, "<u4"), arr(nb, "<f4")
+    return Record(
+        num=int(head["n"]),
+        doc_id=head["id"],
+        published=float(head["p"]),
+        short=bool(flags & 1),
+        signature=sig,
+        profile=Profile(TermVector(ui, uw), TermVector(bi, bw)),
+        meta=head["m"],
+    )
+
+
+# ------------------------------------------------------------------------------------------------
+class Storage(ABC):
+    """State of one story index. Reads may run anywhere; writes only through :meth:`commit`
+    while holding :meth:`lock`."""
+
+    @abstractmethod
+    def lock(self) -> AbstractContextManager[None]:
+        """Exclusive section for read-assign-write (across processes for shared backends)."""
+
+    @abstractmethod
+    def next_number(self, counter: str) -> int:
+        """Next value (1, 2, ...) of a named counter ("doc" or "story"); never reused."""
+
+    @abstractmethod
+    def counters(self) -> dict[str, int]:
+        """The last value handed out by each counter (for save)."""
+
+    @abstractmethod
+    def number_of(self, doc_id: str | int) -> int | None:
+        """The number of an indexed doc id, or None."""
+
+    @abstractmethod
+    def bucket_members(self, keys: Sequence[int]) -> set[int]:
+        """Union of the numbers in bucket ``keys[band]`` of each band."""
+
+    def candidates(self, keys: Sequence[int], cutoff: float | None) -> Candidates:
+        """LSH proposals for band ``keys``, only documents published at or after ``cutoff``
+        (when given).
+
+        The hot path of every ``add``: backends override it to answer from arrays (memory) or in
+        one round trip (Redis), without building a :class:`Record` per proposal. This default
+        goes through :meth:`bucket_members` and :meth:`records`.
+        """
+        rows = [r for r in self.records(sorted(self.bucket_members(keys))) if r is not None]
+        if cutoff is not None:
+            rows = [r for r in rows if r.record.published >= cutoff]
+        if not rows:
+            return Candidates(np.zeros(0, np.int64), np.zeros((0, 0), np.uint32))
+        return Candidates(
+            np.array([r.record.num for r in rows], dtype=np.int64),
+            np.stack([r.record.signature for r in rows]),
+        )
+
+    @abstractmethod
+    def records(self, nums: Sequence[int]) -> list[Stored | None]:
+        """The record and story of each number, None where absent."""
+
+    @abstractmethod
+    def members(self, story_ids: Sequence[str]) -> dict[str, list[int]]:
+        """Member numbers of each story (sorted; empty for an unknown story)."""
+
+    @abstractmethod
+    def story_ids(self) -> list[str]:
+        """All live story ids, oldest first."""
+
+    @abstractmethod
+    def count(self) -> int:
+        """Number of indexed documents."""
+
+    @abstractmethod
+    def expired(self, cutoff: float, limit: int | None) -> list[int]:
+        """Numbers of documents published before ``cutoff`` (oldest first, at most ``limit``)."""
+
+    @abstractmethod
+    def watermark(self) -> float | None:
+        """Newest published time committed so far."""
+
+    @abstractmethod
+    def events(self) -> list[dict[str, Any]]:
+        """The merge-event log, oldest first."""
+
+    @abstractmethod
+    def commit(self, change: Change) -> None:
+        """Apply ``change`` atomically."""
+
+    def all_numbers(self) -> list[int]:
+        """Every indexed document number (for save)."""
+        out: list[int] = []
+        for members in self.members(self.story_ids()).values():
+            out.extend(members)
+        return sorted(out)
+
+    def snapshot(self) -> Snapshot:
+        """A consistent copy of the whole state, taken under :meth:`lock`."""
+        with self.lock():
+            stored = [r for r in self.records(self.all_numbers()) if r is not None]
+            derived = {
+                "doc": max((r.record.num for r in stored), default=0),
+                "story": max((story_number(s) for s in self.story_ids()), default=0),
+            }
+            counters = {k: max(v, derived.get(k, 0)) for k, v in self.counters().items()}
+            return Snapshot(stored, {**derived, **counters}, self.watermark(), list(self.events()))
+
+    def restore(self, snap: Snapshot, keys_of: Callable[[Record], list[int]]) -> None:
+        """Load ``snap`` into this (empty) backend; ``keys_of`` gives a record's band keys."""
+        with self.lock():
+            if self.count():
+                raise ValueError("restore() needs an empty storage")
+            change = Change(
+                insert=[
+                    Insert(r.record, r.story, [] if r.record.short else keys_of(r.record))
+                    for r in snap.stored
+                ]
+            )
+            self.commit(change)
+            self.restore_state(snap.counters, snap.watermark, snap.events)
+
+    @abstractmethod
+    def restore_state(
+        self, counters: dict[str, int], watermark: float | None, events: list[dict[str, Any]]
+    ) -> None:
+        """Set the counters, the watermark and the event log (the rest of :meth:`restore`)."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release connections."""
