@@ -11,7 +11,6 @@ import pytest
 import dupdetect
 from dupdetect import Settings, cluster, cluster_texts
 
-
 STORY_A = (
     "افتتحت بلدية الساحل الحديقة العامة الجديدة على الواجهة البحرية بمساحة 12 هكتارا وتضم ممرات "
     "للمشاة ومضمارا للدراجات وملاعب للاطفال"
