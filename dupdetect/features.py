@@ -31,6 +31,7 @@ from .terms import content_terms
 
 __all__ = [
     "prepare",
+    "term_ids",
     "TermVector",
     "Profile",
     "TermMatrix",
@@ -54,6 +55,11 @@ class _TermIds(dict[str, int]):
 
 
 _term_ids = _TermIds()
+
+
+def term_ids(terms: Sequence[str]) -> np.ndarray:
+    """The 32-bit ids of ``terms`` (blake2b of the UTF-8; the ids every term vector uses)."""
+    return np.fromiter(map(_term_ids.__getitem__, terms), dtype=np.uint32, count=len(terms))
 
 
 _BIGRAM_MULT = np.uint64(0x9E3779B1)

@@ -19,7 +19,7 @@ from functools import lru_cache
 
 from .normalize import normalize
 
-__all__ = ["words", "content_terms", "stem", "STOPWORDS"]
+__all__ = ["words", "content_terms", "stem", "STOPWORDS", "PREFIXES", "SUFFIXES"]
 
 # Written in everyday spelling; folded through normalize() below so they match normalized text.
 _ARABIC_STOP = """
@@ -55,8 +55,8 @@ _WORD_RE = re.compile(r"[^\W_]+", re.UNICODE)
 _ARABIC_LETTER_RE = re.compile(r"[\u0621-\u064a]")
 
 # Longest first. Only stripped when at least three letters remain.
-_PREFIXES = ("وبال", "وكال", "وال", "بال", "كال", "فال", "ولل", "لل", "ال")
-_SUFFIXES = ("ات", "ون", "ين", "ها", "هم", "ه")
+PREFIXES = ("وبال", "وكال", "وال", "بال", "كال", "فال", "ولل", "لل", "ال")
+SUFFIXES = ("ات", "ون", "ين", "ها", "هم", "ه")
 
 
 @lru_cache(maxsize=1 << 18)
@@ -64,11 +64,11 @@ def stem(word: str) -> str:
     """Light, deterministic Arabic stem of one normalized word; other scripts unchanged."""
     if not _ARABIC_LETTER_RE.match(word):
         return word
-    for p in _PREFIXES:
+    for p in PREFIXES:
         if word.startswith(p) and len(word) - len(p) >= 3:
             word = word[len(p) :]
             break
-    for s in _SUFFIXES:
+    for s in SUFFIXES:
         if word.endswith(s) and len(word) - len(s) >= 3:
             word = word[: -len(s)]
             break
