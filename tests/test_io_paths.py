@@ -1,0 +1,203 @@
+"""dupdetect.io.paths: the paths argument, folders, globs, ids, the order of results."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from dupdetect.io import (
+    iter_inputs,
+)
+
+sys.path.insert(0, str(Path(__file__).parent))
+from io_helpers import (  # noqa: E402
+    AR1,
+    AR2,
+    AR3,
+    articles,
+    as_article,
+    as_error,
+    errors,
+    ids,
+    one_article,
+    only_error,
+    read_all,
+    write,
+)
+
+# --------------------------------------------------------------------------- paths argument
+
+
+def test_paths_may_be_str_path_list_tuple_or_generator(tmp_path: Path) -> None:
+    a = write(tmp_path / "a.txt", AR1)
+    b = write(tmp_path / "b.txt", AR2)
+    assert ids(read_all(str(a))) == [str(a)]  # a bare str is one path
+    assert ids(read_all(a)) == [str(a)]
+    assert ids(read_all([str(b), a])) == [str(b), str(a)]  # caller's order
+    assert ids(read_all((b,))) == [str(b)]
+    assert ids(read_all(p for p in (a, b))) == [str(a), str(b)]
+
+
+@pytest.mark.parametrize(
+    ("bad", "pattern"),
+    [
+        (b"news.txt", r"paths must be a path \(str or os\.PathLike\).*got bytes"),
+        (42, r"paths must be a path .*got int"),
+        (None, r"paths must be a path .*got NoneType"),
+        (["ok.txt", b"x.txt"], r"paths\[1\] must be a path .*got bytes"),
+        ([3.5], r"paths\[0\] must be a path .*got float"),
+    ],
+)
+def test_wrong_paths_types_raise_type_error_at_call_time(bad: object, pattern: str) -> None:
+    with pytest.raises(TypeError, match=pattern):
+        iter_inputs(bad)  # type: ignore[arg-type]  # no next(): raised eagerly
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "exc", "pattern"),
+    [
+        ({"max_bytes": 0}, ValueError, "max_bytes must be positive"),
+        ({"max_chars": -1}, ValueError, "max_chars must be positive"),
+        ({"max_bytes": "5"}, TypeError, "max_bytes must be an int"),
+        ({"max_chars": True}, TypeError, "max_chars must be an int"),
+        ({"html_engine": "lxml"}, ValueError, "unknown html engine 'lxml'"),
+        ({"fields": {"body": "x"}}, ValueError, "unknown key 'body'"),
+    ],
+)
+def test_bad_options_raise_at_call_time(
+    tmp_path: Path, kwargs: dict[str, object], exc: type[Exception], pattern: str
+) -> None:
+    with pytest.raises(exc, match=pattern):
+        iter_inputs(tmp_path, **kwargs)  # type: ignore[arg-type]
+
+
+def test_same_file_reached_twice_is_read_once(tmp_path: Path) -> None:
+    a = write(tmp_path / "d" / "a.txt", AR1)
+    results = read_all([a, tmp_path / "d", str(tmp_path / "d" / "*.txt")])
+    assert ids(results) == [str(a)]
+
+
+# --------------------------------------------------------------------------- folders and globs
+
+
+def make_tree(root: Path) -> None:
+    write(root / "b.txt", AR1)
+    write(root / "a.txt", AR2)
+    write(root / "a" / "z.txt", AR3)
+    write(root / "a0.txt", AR1 + "!")
+    write(root / ".hidden.txt", "مخفي")
+    write(root / ".git" / "x.txt", "مخفي")
+    write(root / "c" / "notes.md", "ملاحظات")
+    write(root / "c" / "d" / "deep.json", json.dumps([{"id": "deep-1", "text": AR2}]))
+
+
+def test_folder_is_recursed_sorted_by_path_hidden_skipped(tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    make_tree(root)
+    results = read_all(root)
+    assert errors(results) == []
+    assert ids(results) == [
+        str(root / "a" / "z.txt"),
+        str(root / "a.txt"),
+        str(root / "a0.txt"),
+        str(root / "b.txt"),
+        "deep-1",
+    ]
+    assert as_article(results[-1]).source is None  # the record names no outlet
+
+
+def test_found_ids_are_joined_onto_what_the_caller_gave(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_tree(tmp_path / "root")
+    monkeypatch.chdir(tmp_path)
+    assert ids(read_all("root/"))[:2] == ["root/a/z.txt", "root/a.txt"]
+    assert ids(read_all("./root"))[:2] == ["./root/a/z.txt", "./root/a.txt"]
+
+
+def test_folder_without_supported_files_is_a_read_error(tmp_path: Path) -> None:
+    write(tmp_path / "docs" / "readme.md", "x")
+    write(tmp_path / "docs" / ".secret.txt", "x")
+    (tmp_path / "void").mkdir()
+    results = read_all([tmp_path / "docs", tmp_path / "void"])
+    assert [e.input for e in errors(results)] == [str(tmp_path / "docs"), str(tmp_path / "void")]
+    assert as_error(results[0]).message.startswith("folder has no files with a supported suffix")
+
+
+def test_glob_sorted_and_hidden_not_matched(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_tree(tmp_path / "root")
+    monkeypatch.chdir(tmp_path)
+    assert ids(read_all("root/*.txt")) == ["root/a.txt", "root/a0.txt", "root/b.txt"]
+    assert ids(read_all("root/**/*.txt")) == [
+        "root/a/z.txt",
+        "root/a.txt",
+        "root/a0.txt",
+        "root/b.txt",
+    ]
+    assert ids(read_all("root/a?.txt")) == ["root/a0.txt"]
+    assert ids(read_all("root/[ab].txt")) == ["root/a.txt", "root/b.txt"]
+
+
+def test_glob_matching_nothing_is_a_read_error(tmp_path: Path) -> None:
+    pattern = str(tmp_path / "*.jsonl")
+    err = only_error(read_all(pattern))
+    assert err.input == pattern
+    assert err.message.startswith("glob pattern matched nothing")
+
+
+def test_glob_matching_only_unsupported_files_is_a_read_error(tmp_path: Path) -> None:
+    write(tmp_path / "a.md", "x")
+    write(tmp_path / "b.md", "x")
+    pattern = str(tmp_path / "*")
+    err = only_error(read_all(pattern))
+    assert err.message.startswith("glob pattern matched 2 path(s) but no file")
+
+
+def test_glob_matching_folders_recurses_them(tmp_path: Path) -> None:
+    write(tmp_path / "2024" / "x.txt", AR1)
+    write(tmp_path / "2023" / "y.txt", AR2)
+    results = read_all(str(tmp_path / "20*"))
+    assert ids(results) == [
+        str(tmp_path / "2023" / "y.txt"),
+        str(tmp_path / "2024" / "x.txt"),
+    ]
+
+
+def test_existing_path_with_glob_characters_is_taken_literally(tmp_path: Path) -> None:
+    path = write(tmp_path / "news[1].txt", AR1)
+    write(tmp_path / "news1.txt", AR2)
+    art = one_article(read_all(str(path)))
+    assert (art.id, art.text) == (str(path), AR1)
+
+
+# --------------------------------------------------------------------------- duplicate ids
+
+
+def test_duplicate_ids_are_made_unique_in_reading_order(tmp_path: Path) -> None:
+    first = write(
+        tmp_path / "a.jsonl",
+        "\n".join(json.dumps(r) for r in [{"id": "x", "text": "1"}, {"id": "x", "text": "2"}]),
+    )
+    second = write(
+        tmp_path / "b.json",
+        json.dumps([{"id": "x#1", "text": "3"}, {"id": "x", "text": "4"}]),
+    )
+    results = read_all([first, second])
+    assert [(a.id, a.text) for a in articles(results)] == [
+        ("x", "1"),
+        ("x#1", "2"),
+        ("x#1#1", "3"),  # "x#1" was already taken
+        ("x#2", "4"),
+    ]
+    assert len({a.id for a in articles(results)}) == 4
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="posix paths in ids")
+def test_results_are_deterministic_across_calls(tmp_path: Path) -> None:
+    make_tree(tmp_path / "root")
+    assert read_all(tmp_path) == read_all(tmp_path)
