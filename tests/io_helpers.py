@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import signal
+from collections.abc import Iterator
 from pathlib import Path
 
 from dupdetect.io import Article, ReadError, iter_inputs
@@ -60,3 +63,22 @@ def only_error(results: list[Article | ReadError]) -> ReadError:
     (result,) = results
     assert isinstance(result, ReadError), result
     return result
+
+
+@contextlib.contextmanager
+def no_blocking(seconds: int = 10) -> Iterator[None]:
+    """Fail instead of hanging when the code under test blocks (opening a FIFO would)."""
+    if not hasattr(signal, "SIGALRM"):
+        yield
+        return
+
+    def fail(signum: int, frame: object) -> None:
+        raise TimeoutError(f"blocked for {seconds} s")
+
+    old = signal.signal(signal.SIGALRM, fail)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)

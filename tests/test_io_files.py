@@ -23,6 +23,7 @@ from io_helpers import (  # noqa: E402
     as_article,
     as_error,
     errors,
+    no_blocking,
     one_article,
     only_error,
     read_all,
@@ -159,5 +160,28 @@ def test_chmod_000_file_is_a_read_error(tmp_path: Path) -> None:
 def test_named_pipe_is_refused_without_blocking(tmp_path: Path) -> None:
     fifo = tmp_path / "pipe.txt"
     os.mkfifo(fifo)
-    err = only_error(read_all(fifo))
-    assert err.message.startswith("not a regular file")
+    with no_blocking():
+        err = only_error(read_all(fifo))
+    assert err == ReadError(
+        str(fifo),
+        "a FIFO (named pipe), not a regular file: only regular files are read (pipes and "
+        "devices are never opened); leave it out",
+    )
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="needs /dev/zero")
+def test_symlink_to_a_device_and_broken_symlink_named_explicitly(tmp_path: Path) -> None:
+    zero = tmp_path / "zero.txt"
+    zero.symlink_to("/dev/zero")
+    dangling = tmp_path / "dangling.txt"
+    dangling.symlink_to(tmp_path / "gone.txt")
+    with no_blocking():
+        results = read_all([zero, dangling])
+    assert [as_error(r).input for r in results] == [str(zero), str(dangling)]
+    assert as_error(results[0]).message.startswith(
+        "a symlink to a character device ('/dev/zero'), not a regular file: "
+    )
+    assert as_error(results[1]).message == (
+        f"a broken symlink (to {str(tmp_path / 'gone.txt')!r}, which does not exist), not a "
+        "regular file; fix or remove the link"
+    )

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
 import pytest
 
-from dupdetect.io import (
-    iter_inputs,
-)
+from dupdetect.io import SUPPORTED_SUFFIXES, Article, iter_inputs
+from dupdetect.io.paths import SKIPPED_SUFFIXES
 
 sys.path.insert(0, str(Path(__file__).parent))
 from io_helpers import (  # noqa: E402
@@ -18,10 +18,10 @@ from io_helpers import (  # noqa: E402
     AR2,
     AR3,
     articles,
-    as_article,
     as_error,
     errors,
     ids,
+    no_blocking,
     one_article,
     only_error,
     read_all,
@@ -98,15 +98,16 @@ def test_folder_is_recursed_sorted_by_path_hidden_skipped(tmp_path: Path) -> Non
     root = tmp_path / "root"
     make_tree(root)
     results = read_all(root)
-    assert errors(results) == []
-    assert ids(results) == [
+    assert [e.input for e in errors(results)] == [str(root / "c" / "notes.md")]
+    assert as_error(results[5]).message.startswith("unsupported file type (suffix '.md')")
+    assert [a.id for a in articles(results)] == [
         str(root / "a" / "z.txt"),
         str(root / "a.txt"),
         str(root / "a0.txt"),
         str(root / "b.txt"),
         "deep-1",
     ]
-    assert as_article(results[-1]).source is None  # the record names no outlet
+    assert articles(results)[-1].source is None  # the record names no outlet
 
 
 def test_found_ids_are_joined_onto_what_the_caller_gave(
@@ -114,8 +115,8 @@ def test_found_ids_are_joined_onto_what_the_caller_gave(
 ) -> None:
     make_tree(tmp_path / "root")
     monkeypatch.chdir(tmp_path)
-    assert ids(read_all("root/"))[:2] == ["root/a/z.txt", "root/a.txt"]
-    assert ids(read_all("./root"))[:2] == ["./root/a/z.txt", "./root/a.txt"]
+    assert [a.id for a in articles(read_all("root/"))][:2] == ["root/a/z.txt", "root/a.txt"]
+    assert [a.id for a in articles(read_all("./root"))][:2] == ["./root/a/z.txt", "./root/a.txt"]
 
 
 def test_folder_without_supported_files_is_a_read_error(tmp_path: Path) -> None:
@@ -123,8 +124,13 @@ def test_folder_without_supported_files_is_a_read_error(tmp_path: Path) -> None:
     write(tmp_path / "docs" / ".secret.txt", "x")
     (tmp_path / "void").mkdir()
     results = read_all([tmp_path / "docs", tmp_path / "void"])
-    assert [e.input for e in errors(results)] == [str(tmp_path / "docs"), str(tmp_path / "void")]
-    assert as_error(results[0]).message.startswith("folder has no files with a supported suffix")
+    assert [e.input for e in errors(results)] == [
+        str(tmp_path / "docs" / "readme.md"),  # listed: it is not read
+        str(tmp_path / "docs"),
+        str(tmp_path / "void"),
+    ]
+    assert as_error(results[1]).message.startswith("folder has no files with a supported suffix")
+    assert len(results) == 3
 
 
 def test_glob_sorted_and_hidden_not_matched(
@@ -154,8 +160,15 @@ def test_glob_matching_only_unsupported_files_is_a_read_error(tmp_path: Path) ->
     write(tmp_path / "a.md", "x")
     write(tmp_path / "b.md", "x")
     pattern = str(tmp_path / "*")
-    err = only_error(read_all(pattern))
-    assert err.message.startswith("glob pattern matched 2 path(s) but no file")
+    results = read_all(pattern)
+    assert [e.input for e in errors(results)] == [
+        str(tmp_path / "a.md"),
+        str(tmp_path / "b.md"),
+        pattern,
+    ]
+    assert as_error(results[0]).message.startswith("unsupported file type (suffix '.md')")
+    assert as_error(results[2]).message.startswith("glob pattern matched 2 path(s) but no file")
+    assert len(results) == 3
 
 
 def test_glob_matching_folders_recurses_them(tmp_path: Path) -> None:
@@ -201,3 +214,61 @@ def test_duplicate_ids_are_made_unique_in_reading_order(tmp_path: Path) -> None:
 def test_results_are_deterministic_across_calls(tmp_path: Path) -> None:
     make_tree(tmp_path / "root")
     assert read_all(tmp_path) == read_all(tmp_path)
+
+
+# --------------------------------------------------------------------------- what a walk meets
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo") or not os.path.exists("/dev/zero"), reason="posix")
+def test_every_path_met_in_a_folder_is_read_or_listed(tmp_path: Path) -> None:
+    root = tmp_path / "feed"
+    ok = write(root / "ok.txt", AR1)
+    os.mkfifo(root / "pipe.txt")
+    os.mkfifo(root / "pipe")
+    (root / "zero.txt").symlink_to("/dev/zero")
+    (root / "dangling.txt").symlink_to(root / "gone.txt")
+    write(tmp_path / "elsewhere" / "x.txt", AR2)
+    (root / "linked").symlink_to(tmp_path / "elsewhere")
+    write(root / "notes.md", AR3)
+    write(root / "photo.jpg", b"\xff\xd8\xff\xe0 not read")
+    write(root / "site.css", "body {}")
+    write(root / ".cache", "x")
+    with no_blocking():
+        results = read_all(root)
+    assert [a.id for a in articles(results)] == [str(ok)]
+    got = {Path(e.input).name: e.message for e in errors(results)}
+    assert sorted(got) == ["dangling.txt", "linked", "notes.md", "pipe", "pipe.txt", "zero.txt"]
+    fifo = (
+        "a FIFO (named pipe), not a regular file: only regular files are read (pipes and "
+        "devices are never opened); leave it out"
+    )
+    assert got["pipe.txt"] == fifo and got["pipe"] == fifo  # the kind counts, not the suffix
+    assert got["zero.txt"].startswith(
+        "a symlink to a character device ('/dev/zero'), not a regular file: "
+    )
+    assert got["dangling.txt"].startswith("a broken symlink (to ")
+    assert got["linked"].startswith("a symlink to a folder (")
+    assert "not followed" in got["linked"]
+    assert got["notes.md"].startswith("unsupported file type (suffix '.md')")
+    with no_blocking():
+        by_glob = read_all(str(root / "*"))
+    # a glob names its matches, so a symlinked folder it matches is read
+    assert [a.text for a in articles(by_glob)] == [AR2, AR1]
+    assert sorted(Path(e.input).name for e in errors(by_glob)) == [
+        "dangling.txt",
+        "notes.md",
+        "pipe",
+        "pipe.txt",
+        "zero.txt",
+    ]
+
+
+def test_web_page_assets_are_skipped_silently_only_inside_folders(tmp_path: Path) -> None:
+    page = write(tmp_path / "saved" / "page.txt", AR1)
+    for suffix in SKIPPED_SUFFIXES:
+        write(tmp_path / "saved" / f"asset{suffix.upper()}", b"\x00\x01")
+    assert read_all(tmp_path / "saved") == [Article(id=str(page), text=AR1)]
+    named = read_all(tmp_path / "saved" / "asset.PNG")
+    assert only_error(named).message.startswith("unsupported file type (suffix '.png')")
+    assert {".jpg", ".png", ".css", ".js", ".svg", ".woff2"} <= set(SKIPPED_SUFFIXES)
+    assert not set(SKIPPED_SUFFIXES) & set(SUPPORTED_SUFFIXES)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 import os
 import stat
+from collections.abc import Callable
 
 from .decode import decode_bytes
 from .values import DecodeError, ReadError
@@ -21,8 +22,10 @@ from .values import DecodeError, ReadError
 __all__ = [
     "DEFAULT_MAX_BYTES",
     "DEFAULT_MAX_CHARS",
+    "broken_symlink",
     "check_chars",
     "decode_or_error",
+    "not_regular",
     "open_checked",
     "read_all",
     "read_text",
@@ -34,18 +37,70 @@ DEFAULT_MAX_CHARS = 1_000_000
 """One article's text (any format) longer than this is too large."""
 
 
+_KINDS: tuple[tuple[Callable[[int], bool], str], ...] = (
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISDIR, "a folder"),
+)
+
+
+def not_regular(path: str, mode: int) -> ReadError:
+    """The ReadError for a path whose ``st_mode`` is not a regular file (a FIFO, a device, a
+    socket), saying what it is and whether it is reached through a symlink."""
+    kind = next((name for test, name in _KINDS if test(mode)), "a special file")
+    if os.path.islink(path):
+        kind = f"a symlink to {kind} ({_link_target(path)})"
+    return ReadError(
+        path,
+        f"{kind}, not a regular file: only regular files are read (pipes and devices are "
+        "never opened); leave it out",
+    )
+
+
+def broken_symlink(path: str) -> ReadError:
+    """The ReadError for a symlink whose target does not exist."""
+    return ReadError(
+        path,
+        f"a broken symlink (to {_link_target(path)}, which does not exist), not a regular "
+        "file; fix or remove the link",
+    )
+
+
+def _link_target(path: str) -> str:
+    try:
+        return repr(os.readlink(path))
+    except OSError:
+        return "an unreadable target"
+
+
+def _open_nonblocking(path: str, flags: int) -> int:
+    # If a FIFO replaces the file between stat and open, opening it must not wait for a writer.
+    return os.open(path, flags | getattr(os, "O_NONBLOCK", 0))
+
+
 def open_checked(path: str, max_bytes: int | None) -> io.BufferedReader | ReadError:
     """stat, then open; refuse non-regular files and (if max_bytes) files that are too big.
 
-    The caller closes the file.
+    A FIFO or device is never opened. The caller closes the file.
     """
     try:
         st = os.stat(path)
         if not stat.S_ISREG(st.st_mode):
-            return ReadError(path, "not a regular file (device, pipe or socket); leave it out")
+            return not_regular(path, st.st_mode)
         if max_bytes is not None and st.st_size > max_bytes:
             return _too_large(path, st.st_size, max_bytes)
-        return open(path, "rb")
+        f = open(path, "rb", opener=_open_nonblocking)
+        mode = os.fstat(f.fileno()).st_mode
+        if not stat.S_ISREG(mode):  # replaced after the stat above
+            f.close()
+            return not_regular(path, mode)
+        return f
+    except FileNotFoundError:
+        if os.path.islink(path):
+            return broken_symlink(path)
+        return ReadError(path, "no such file (was it removed while reading?); check the path")
     except PermissionError:
         return ReadError(
             path,

@@ -19,15 +19,51 @@ from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TypeAlias
 
-from .files import DEFAULT_MAX_BYTES, DEFAULT_MAX_CHARS, check_chars, read_text
+from .files import (
+    DEFAULT_MAX_BYTES,
+    DEFAULT_MAX_CHARS,
+    broken_symlink,
+    check_chars,
+    not_regular,
+    read_text,
+)
 from .html import check_engine, extract_page, visible_text_length
 from .records import read_csv, read_json, read_jsonl
 from .values import Article, FieldMap, ReadError, make_field_map
 
-__all__ = ["SUPPORTED_SUFFIXES", "PathArg", "PathsArg", "iter_inputs"]
+__all__ = ["SKIPPED_SUFFIXES", "SUPPORTED_SUFFIXES", "PathArg", "PathsArg", "iter_inputs"]
 
 SUPPORTED_SUFFIXES: tuple[str, ...] = (".txt", ".html", ".htm", ".json", ".jsonl", ".csv")
 """File suffixes read (case-insensitively); anything else is not an article file."""
+SKIPPED_SUFFIXES: tuple[str, ...] = (
+    # a saved web page's assets: styles, scripts, images, fonts, audio and video
+    ".css",
+    ".js",
+    ".mjs",
+    ".map",
+    ".jpg",
+    ".jpeg",
+    ".png",
+    ".gif",
+    ".webp",
+    ".avif",
+    ".svg",
+    ".ico",
+    ".bmp",
+    ".woff",
+    ".woff2",
+    ".ttf",
+    ".otf",
+    ".eot",
+    ".mp3",
+    ".mp4",
+    ".webm",
+    ".ogg",
+    ".wav",
+)
+"""Regular files with these suffixes are skipped silently inside folders and globs (named
+one by one, they are a ReadError like any unsupported file). Every other path met while
+walking is read or listed as a ReadError, except names starting with ``.``."""
 
 _GLOB_MAGIC = frozenset("*?[")
 
@@ -54,11 +90,15 @@ def iter_inputs(
 
     Order is deterministic: the caller's order of arguments; inside a folder or a glob,
     sorted by path, compared component by component as plain strings (so ``a/z.txt``
-    comes before ``a.txt`` and ``a0.txt``). Inside folders, names starting
-    with ``.`` are skipped, files with unsupported suffixes are skipped silently, and
-    symlinked folders are not followed. A glob skips matches with unsupported suffixes
-    the same way. A file reached twice in one call (listed twice, or found by both a
-    folder and a glob) is read once.
+    comes before ``a.txt`` and ``a0.txt``). A file reached twice in one call (listed
+    twice, found by both a folder and a glob, or through a symlink) is read once.
+
+    Inside folders and glob matches, every path met is read or yielded as a ReadError,
+    except names starting with ``.`` (skipped) and regular files with a suffix in
+    :data:`SKIPPED_SUFFIXES` (a saved page's styles, scripts, images, fonts, audio and
+    video: skipped silently). Other unsupported files, FIFOs, devices, sockets, broken
+    symlinks and symlinks to folders (not followed: they could loop) are each a
+    ReadError that says what the path is. A FIFO or a device is never opened.
 
     Bad input never raises: each problem (missing path, glob matching nothing, folder
     without supported files, unsupported suffix of a named file, unreadable file,
@@ -162,10 +202,6 @@ def _iter_inputs(items: list[str], opts: _Options) -> Iterator[Article | ReadErr
             yield ids.claim(result) if isinstance(result, Article) else result
 
 
-def _supported(path: str) -> bool:
-    return os.path.splitext(path)[1].lower() in SUPPORTED_SUFFIXES
-
-
 def _read_item(item: str, opts: _Options, seen_files: set[str]) -> Iterator[Article | ReadError]:
     if not item:
         yield ReadError(item, "empty path; give a file, a folder or a glob pattern")
@@ -173,7 +209,9 @@ def _read_item(item: str, opts: _Options, seen_files: set[str]) -> Iterator[Arti
     try:
         st = os.stat(item)
     except (FileNotFoundError, NotADirectoryError):
-        if any(c in _GLOB_MAGIC for c in item):
+        if os.path.islink(item):
+            yield broken_symlink(item)
+        elif any(c in _GLOB_MAGIC for c in item):
             yield from _read_glob(item, opts, seen_files)
         else:
             yield ReadError(
@@ -203,11 +241,11 @@ def _read_glob(pattern: str, opts: _Options, seen_files: set[str]) -> Iterator[A
         return
     found = 0
     for match in matches:
-        files: Iterable[str | ReadError]
+        files: Iterable[str | ReadError | None]
         if os.path.isdir(match):
             files = _walk_folder(match)
         else:
-            files = [match] if _supported(match) else []
+            files = [_met(match)]
         found += yield from _read_listed(files, opts, seen_files)
     if not found:
         yield ReadError(
@@ -225,14 +263,15 @@ def _path_key(path: str) -> tuple[str, ...]:
 
 
 def _read_listed(
-    items: Iterable[str | ReadError], opts: _Options, seen_files: set[str]
+    items: Iterable[str | ReadError | None], opts: _Options, seen_files: set[str]
 ) -> Generator[Article | ReadError, None, int]:
-    """Read each listed file (errors pass through); returns how many files were listed."""
+    """Read each listed file (errors pass through, None is skipped); returns how many files
+    were listed."""
     found = 0
     for item in items:
         if isinstance(item, ReadError):
             yield item
-        else:
+        elif item is not None:
             found += 1
             yield from _read_file(item, opts, seen_files)
     return found
@@ -248,10 +287,9 @@ def _read_folder(top: str, opts: _Options, seen_files: set[str]) -> Iterator[Art
         )
 
 
-def _walk_folder(top: str) -> Iterator[str | ReadError]:
-    """Supported files under ``top``, depth-first with entries sorted by name.
-
-    Names starting with '.' are skipped, symlinked folders are not followed (no loops),
+def _walk_folder(top: str) -> Iterator[str | ReadError | None]:
+    """What :func:`_met` says of each path under ``top``, depth-first with entries sorted by
+    name. Names starting with '.' are skipped, symlinked folders are not followed (no loops),
     an unlistable folder is a ReadError.
     """
     try:
@@ -270,9 +308,8 @@ def _walk_folder(top: str) -> Iterator[str | ReadError]:
             continue
         try:
             is_dir = entry.is_dir(follow_symlinks=False)
-            is_file = not is_dir and entry.is_file()
         except OSError:
-            is_dir = is_file = False
+            is_dir = False
         if is_dir:
             try:
                 stack.append(iter(_sorted_entries(entry.path)))
@@ -282,8 +319,44 @@ def _walk_folder(top: str) -> Iterator[str | ReadError]:
                     f"cannot list this folder ({exc.strerror or exc}); check its "
                     "permissions, or remove it from the inputs",
                 )
-        elif is_file and _supported(entry.name):
-            yield entry.path
+        else:
+            yield _met(entry.path)
+
+
+def _met(path: str) -> str | ReadError | None:
+    """A path met in a folder or matched by a glob (not a folder itself): the path when it is
+    to be read, None for a web asset skipped silently, else the ReadError saying why not."""
+    try:
+        st = os.stat(path)  # follows symlinks; never opens anything
+    except FileNotFoundError:
+        if os.path.islink(path):
+            return broken_symlink(path)
+        return ReadError(path, "vanished while its folder was read; run again")
+    except OSError as exc:
+        return ReadError(path, f"cannot access it ({exc.strerror or exc}); check it")
+    if stat.S_ISDIR(st.st_mode):  # a symlink to a folder: the walk does not follow it
+        return ReadError(
+            path,
+            f"a symlink to a folder ({os.readlink(path)!r}), not followed (it could loop); "
+            "name that folder itself to read it",
+        )
+    if not stat.S_ISREG(st.st_mode):
+        return not_regular(path, st.st_mode)
+    suffix = os.path.splitext(path)[1].lower()
+    if suffix in SUPPORTED_SUFFIXES:
+        return path
+    if suffix in SKIPPED_SUFFIXES:
+        return None
+    return _unsupported(path, suffix)
+
+
+def _unsupported(path: str, suffix: str) -> ReadError:
+    shown = f"suffix {suffix!r}" if suffix else "no suffix"
+    return ReadError(
+        path,
+        f"unsupported file type ({shown}); supported: {', '.join(SUPPORTED_SUFFIXES)}; "
+        "convert or rename it, or leave it out",
+    )
 
 
 def _sorted_entries(path: str) -> list[os.DirEntry[str]]:
@@ -294,12 +367,7 @@ def _sorted_entries(path: str) -> list[os.DirEntry[str]]:
 def _read_file(path: str, opts: _Options, seen_files: set[str]) -> Iterator[Article | ReadError]:
     suffix = os.path.splitext(path)[1].lower()
     if suffix not in SUPPORTED_SUFFIXES:
-        shown = f"suffix {suffix!r}" if suffix else "no suffix"
-        yield ReadError(
-            path,
-            f"unsupported file type ({shown}); supported: {', '.join(SUPPORTED_SUFFIXES)}; "
-            "convert or rename it, or leave it out",
-        )
+        yield _unsupported(path, suffix)
         return
     key = os.path.normcase(os.path.realpath(path))
     if key in seen_files:
