@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
 from pathlib import Path
 
 import pytest
 
+import dupdetect
 from dupdetect.io import SUPPORTED_SUFFIXES, Article, iter_inputs
 from dupdetect.io.paths import SKIPPED_SUFFIXES
 
@@ -110,13 +112,37 @@ def test_folder_is_recursed_sorted_by_path_hidden_skipped(tmp_path: Path) -> Non
     assert articles(results)[-1].source is None  # the record names no outlet
 
 
-def test_found_ids_are_joined_onto_what_the_caller_gave(
+def test_ids_do_not_depend_on_how_a_path_was_typed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    make_tree(tmp_path / "root")
-    monkeypatch.chdir(tmp_path)
-    assert [a.id for a in articles(read_all("root/"))][:2] == ["root/a/z.txt", "root/a.txt"]
-    assert [a.id for a in articles(read_all("./root"))][:2] == ["./root/a/z.txt", "./root/a.txt"]
+    root = tmp_path / "feed"
+    names = [f"a{i}.txt" for i in range(6)] + ["page.txt", "recs.jsonl", "feed.csv"]
+    for i, name in enumerate(names[:7]):
+        write(root / name, f"{AR1} {i}")
+    write(
+        root / "recs.jsonl", json.dumps({"text": AR2}) + "\n" + json.dumps({"id": "r", "text": AR3})
+    )
+    write(root / "feed.csv", f"text\n{AR3}\n")
+    (tmp_path / "alias").symlink_to(root)
+    monkeypatch.chdir(root)
+    spellings: dict[str, object] = {
+        "absolute folder": str(root),
+        "relative folder": ".",
+        "folder with a trailing slash": "../feed/",
+        "glob": "*",
+        "recursive glob": str(tmp_path / "feed" / "**" / "*.*"),
+        "relative files": names,
+        "absolute files": [str(root / n) for n in names],
+        "through a symlinked folder": str(tmp_path / "alias"),
+    }
+    want = sorted(
+        [str(root / n) for n in names[:7]]
+        + [f"{root / 'recs.jsonl'}#0", "r", f"{root / 'feed.csv'}#0"]
+    )
+    for how, paths in spellings.items():
+        results = read_all(paths)
+        assert errors(results) == [], how
+        assert sorted(a.id for a in articles(results)) == want, how
 
 
 def test_folder_without_supported_files_is_a_read_error(tmp_path: Path) -> None:
@@ -138,15 +164,16 @@ def test_glob_sorted_and_hidden_not_matched(
 ) -> None:
     make_tree(tmp_path / "root")
     monkeypatch.chdir(tmp_path)
-    assert ids(read_all("root/*.txt")) == ["root/a.txt", "root/a0.txt", "root/b.txt"]
+    root = tmp_path / "root"
+    assert ids(read_all("root/*.txt")) == [str(root / n) for n in ("a.txt", "a0.txt", "b.txt")]
     assert ids(read_all("root/**/*.txt")) == [
-        "root/a/z.txt",
-        "root/a.txt",
-        "root/a0.txt",
-        "root/b.txt",
+        str(root / "a" / "z.txt"),
+        str(root / "a.txt"),
+        str(root / "a0.txt"),
+        str(root / "b.txt"),
     ]
-    assert ids(read_all("root/a?.txt")) == ["root/a0.txt"]
-    assert ids(read_all("root/[ab].txt")) == ["root/a.txt", "root/b.txt"]
+    assert ids(read_all("root/a?.txt")) == [str(root / "a0.txt")]
+    assert ids(read_all("root/[ab].txt")) == [str(root / "a.txt"), str(root / "b.txt")]
 
 
 def test_glob_matching_nothing_is_a_read_error(tmp_path: Path) -> None:
@@ -272,3 +299,20 @@ def test_web_page_assets_are_skipped_silently_only_inside_folders(tmp_path: Path
     assert only_error(named).message.startswith("unsupported file type (suffix '.png')")
     assert {".jpg", ".png", ".css", ".js", ".svg", ".woff2"} <= set(SKIPPED_SUFFIXES)
     assert not set(SKIPPED_SUFFIXES) & set(SUPPORTED_SUFFIXES)
+
+
+def test_cluster_ids_of_the_sample_do_not_depend_on_how_it_was_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    copy = tmp_path / "sample"
+    shutil.copytree(dupdetect.sample_dir(), copy)
+    monkeypatch.chdir(copy)
+    runs = [
+        dupdetect.cluster(paths, progress=False).to_records()
+        for paths in (str(copy), ".", "*.txt", sorted(os.listdir(".")))
+    ]
+    assert len(runs[0]) == 9
+    for records in runs:
+        assert [(r["id"], r["cluster"]) for r in records] == [
+            (r["id"], r["cluster"]) for r in runs[0]
+        ]

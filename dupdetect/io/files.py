@@ -25,6 +25,7 @@ __all__ = [
     "broken_symlink",
     "check_chars",
     "decode_or_error",
+    "file_id",
     "not_regular",
     "open_checked",
     "read_all",
@@ -35,6 +36,12 @@ DEFAULT_MAX_BYTES = 5_000_000
 """A single-article file (.txt/.html/.htm) larger than this is too large to be an article."""
 DEFAULT_MAX_CHARS = 1_000_000
 """One article's text (any format) longer than this is too large."""
+
+
+def file_id(path: str) -> str:
+    """The id of what a file holds: its resolved path (absolute, symlinks resolved), so one
+    file keeps one id whether it was named relatively, absolutely, by a folder or a glob."""
+    return os.path.realpath(path)
 
 
 _KINDS: tuple[tuple[Callable[[int], bool], str], ...] = (

@@ -24,6 +24,7 @@ from .files import (
     DEFAULT_MAX_CHARS,
     broken_symlink,
     check_chars,
+    file_id,
     not_regular,
     read_text,
 )
@@ -107,11 +108,13 @@ def iter_inputs(
     records) is yielded as a :class:`ReadError`, and reading goes on. Empty text is not
     an error: the Article is yielded with ``text=""`` (or the whitespace found).
 
-    A record without an id gets ``f"{path}#{n}"``, ``n`` its 0-based index among the
-    file's records (list items for .json, non-blank lines for .jsonl, data rows for
-    .csv; records that failed count too, so ids do not shift when one is fixed).
-    Record-level errors are named ``f"{path}:{lineno}"`` for .jsonl and .csv (1-based
-    line number) and ``f"{path}#{n}"`` for .json.
+    Ids do not depend on how a path was typed: a .txt/.html file's id is its resolved path
+    (absolute, symlinks resolved); a record's id is its own id field, else
+    ``f"{resolved path}#{n}"``, ``n`` its 0-based index among the file's records (list
+    items for .json, non-blank lines for .jsonl, data rows for .csv; records that failed
+    count too, so ids do not shift when one is fixed). Errors name the path as it was
+    given or found: ``f"{path}:{lineno}"`` for a record of .jsonl and .csv (1-based line
+    number), ``f"{path}#{n}"`` for .json.
 
     Ids are made unique within the call: the second and later uses of an id get ``#1``,
     ``#2``, ... appended (skipping any id already taken).
@@ -369,7 +372,7 @@ def _read_file(path: str, opts: _Options, seen_files: set[str]) -> Iterator[Arti
     if suffix not in SUPPORTED_SUFFIXES:
         yield _unsupported(path, suffix)
         return
-    key = os.path.normcase(os.path.realpath(path))
+    key = os.path.normcase(file_id(path))
     if key in seen_files:
         return
     seen_files.add(key)
@@ -388,7 +391,7 @@ def _read_txt(path: str, opts: _Options) -> Iterator[Article | ReadError]:
     if isinstance(text, ReadError):
         yield text
         return
-    yield check_chars(path, text, opts.max_chars) or Article(id=path, text=text)
+    yield check_chars(path, text, opts.max_chars) or Article(id=file_id(path), text=text)
 
 
 def _read_html(path: str, opts: _Options) -> Iterator[Article | ReadError]:
@@ -419,7 +422,11 @@ def _read_html(path: str, opts: _Options) -> Iterator[Article | ReadError]:
         return
     too_long = check_chars(path, page.text, opts.max_chars)
     yield too_long or Article(
-        id=path, text=page.text, title=page.title, published=page.published, source=page.source
+        id=file_id(path),
+        text=page.text,
+        title=page.title,
+        published=page.published,
+        source=page.source,
     )
 
 

@@ -19,7 +19,7 @@ import json
 from collections.abc import Iterator, Mapping
 
 from .decode import has_wide_bom
-from .files import check_chars, decode_or_error, open_checked, read_text
+from .files import check_chars, decode_or_error, file_id, open_checked, read_text
 from .values import Article, FieldMap, ReadError
 
 __all__ = ["JSON_LIST_KEYS", "read_csv", "read_json", "read_jsonl"]
@@ -199,13 +199,14 @@ def read_json(path: str, *, fields: FieldMap, max_chars: int) -> Iterator[Articl
     if not records:
         yield _no_records(path, "JSON file")
         return
+    base = file_id(path)
     for n, record in enumerate(records):
         where = f"{path}#{n}"
         if not isinstance(record, dict):
             yield _not_an_object(where, record)
             continue
         yield _record_to_article(
-            record, fallback_id=where, where=where, fields=fields, max_chars=max_chars
+            record, fallback_id=f"{base}#{n}", where=where, fields=fields, max_chars=max_chars
         )
 
 
@@ -273,7 +274,7 @@ def read_jsonl(path: str, *, fields: FieldMap, max_chars: int) -> Iterator[Artic
                 continue
             yield _record_to_article(
                 record,
-                fallback_id=f"{path}#{n - 1}",
+                fallback_id=f"{file_id(path)}#{n - 1}",
                 where=where,
                 fields=fields,
                 max_chars=max_chars,
@@ -370,6 +371,7 @@ def read_csv(path: str, *, fields: FieldMap, max_chars: int) -> Iterator[Article
         )
         return
     data_rows = rows[1:]
+    base = file_id(path)
     for n, (line, row) in enumerate(data_rows):
         where = f"{path}:{line}"
         if len(row) != len(header):
@@ -383,7 +385,7 @@ def read_csv(path: str, *, fields: FieldMap, max_chars: int) -> Iterator[Article
         for name, value in zip(header, row, strict=True):
             record.setdefault(name, value)  # a repeated column name: the first one wins
         yield _record_to_article(
-            record, fallback_id=f"{path}#{n}", where=where, fields=fields, max_chars=max_chars
+            record, fallback_id=f"{base}#{n}", where=where, fields=fields, max_chars=max_chars
         )
     if error is not None:
         yield ReadError(
