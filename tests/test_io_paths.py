@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import dupdetect
-from dupdetect.io import SUPPORTED_SUFFIXES, Article, iter_inputs
+from dupdetect.io import SUPPORTED_SUFFIXES, Article, iter_inputs, read_article
 from dupdetect.io.paths import SKIPPED_SUFFIXES
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -316,3 +316,87 @@ def test_cluster_ids_of_the_sample_do_not_depend_on_how_it_was_named(
         assert [(r["id"], r["cluster"]) for r in records] == [
             (r["id"], r["cluster"]) for r in runs[0]
         ]
+
+
+# --------------------------------------------------------------------------- read_article
+
+
+def test_read_article_gives_what_iter_inputs_gives_for_one_input(tmp_path: Path) -> None:
+    pytest.importorskip("trafilatura")
+    page = (Path(__file__).parent / "fixtures" / "io" / "meta_page.html").read_bytes()
+    inputs = [
+        write(tmp_path / "a.txt", f"{AR1}\r\n{AR2}".encode("cp1256")),
+        write(tmp_path / "page.html", page),
+        write(tmp_path / "one.json", json.dumps({"id": "j1", "text": AR1, "outlet": "وكالة"})),
+        write(tmp_path / "one.jsonl", "\n" + json.dumps({"text": AR2}) + "\n\n"),
+        write(tmp_path / "one.csv", f"title,text,date\nعنوان,{AR3},2024-03-12\n"),
+    ]
+    for path in inputs:
+        assert read_article(path) == one_article(read_all(path)), path
+    html = read_article(str(inputs[1]))
+    assert html.id == str(inputs[1]) and html.published == "2024-03-12T08:30:00+03:00"
+    assert "<" not in html.text and html.text.startswith("أعلنت البلدية")
+    assert read_article(inputs[3]).id == f"{inputs[3]}#0"
+    assert read_article(inputs[2]).source == "وكالة"
+
+
+def test_read_article_of_a_relative_path_has_the_resolved_id(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write(tmp_path / "d" / "a.txt", AR1)
+    monkeypatch.chdir(tmp_path / "d")
+    assert read_article("a.txt") == Article(id=str(path), text=AR1)
+    assert read_article(tmp_path / "d") == Article(id=str(path), text=AR1)  # one file in it
+
+
+@pytest.mark.parametrize(
+    ("content", "name", "pattern"),
+    [
+        (None, "missing.txt", r"cannot read an article from '.*missing\.txt': no such file"),
+        (b"\x00\x01\x02", "bin.txt", r"cannot read an article from '.*bin\.txt': looks binary"),
+        ("x", "notes.md", r"unsupported file type \(suffix '\.md'\)"),
+        ("[]", "none.json", "JSON file contains no records"),
+        (
+            json.dumps([{"text": AR1}, {"text": AR2}]),
+            "two.json",
+            r"'.*two\.json' holds more than one article .*name one file, or use iter_inputs\(\)",
+        ),
+        (
+            json.dumps({"text": AR1}) + "\n{broken\n",
+            "half.jsonl",
+            r"gives one article but also 1 error\(s\): .*half\.jsonl:2: invalid JSON",
+        ),
+    ],
+)
+def test_read_article_raises_value_error_naming_the_path_and_the_fix(
+    tmp_path: Path, content: str | bytes | None, name: str, pattern: str
+) -> None:
+    path = tmp_path / name
+    if content is not None:
+        write(path, content)
+    with pytest.raises(ValueError, match=pattern):
+        read_article(path)
+
+
+def test_read_article_of_a_folder_or_glob_with_several_files_raises(tmp_path: Path) -> None:
+    write(tmp_path / "a.txt", AR1)
+    write(tmp_path / "b.txt", AR2)
+    for path in (tmp_path, str(tmp_path / "*.txt")):
+        with pytest.raises(ValueError, match="holds more than one article"):
+            read_article(path)
+
+
+def test_read_article_html_without_trafilatura_says_what_to_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "trafilatura", None)
+    page = write(tmp_path / "a.html", "<p>نص</p>")
+    with pytest.raises(ValueError, match=r'reading HTML needs trafilatura.*pip install "dupdetect'):
+        read_article(page)
+
+
+def test_read_article_needs_one_path() -> None:
+    with pytest.raises(TypeError, match=r"read_article\(\) reads one path .*got list"):
+        read_article(["a.txt", "b.txt"])  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="unknown html engine"):
+        read_article("a.txt", html_engine="lxml")

@@ -31,6 +31,7 @@ def test_public_constants() -> None:
         "decode_bytes",
         "extract_html",
         "iter_inputs",
+        "read_article",
     }
 
 

@@ -1,6 +1,7 @@
 """Reading articles from files: paths, formats, encodings, HTML.
 
     paths.py    iter_inputs(paths): files, folders, globs; one reader per suffix; unique ids
+                read_article(path): the one article at a path, through iter_inputs
       |-- records.py  .json / .jsonl / .csv -> one Article per record (FieldMap lookup)
       |-- html.py     .html / .htm -> title, main text, date, site (trafilatura)
       '-- files.py    open (regular files only), size limits, bytes -> text, char limits
@@ -16,7 +17,7 @@ from __future__ import annotations
 from .decode import decode_bytes
 from .files import DEFAULT_MAX_BYTES, DEFAULT_MAX_CHARS
 from .html import HtmlPage, extract_html, extract_page
-from .paths import SUPPORTED_SUFFIXES, iter_inputs
+from .paths import SUPPORTED_SUFFIXES, iter_inputs, read_article
 from .values import Article, DecodeError, FieldMap, ReadError, make_field_map
 
 __all__ = [
@@ -33,4 +34,5 @@ __all__ = [
     "extract_page",
     "iter_inputs",
     "make_field_map",
+    "read_article",
 ]

@@ -32,7 +32,14 @@ from .html import check_engine, extract_page, visible_text_length
 from .records import read_csv, read_json, read_jsonl
 from .values import Article, FieldMap, ReadError, make_field_map
 
-__all__ = ["SKIPPED_SUFFIXES", "SUPPORTED_SUFFIXES", "PathArg", "PathsArg", "iter_inputs"]
+__all__ = [
+    "SKIPPED_SUFFIXES",
+    "SUPPORTED_SUFFIXES",
+    "PathArg",
+    "PathsArg",
+    "iter_inputs",
+    "read_article",
+]
 
 SUPPORTED_SUFFIXES: tuple[str, ...] = (".txt", ".html", ".htm", ".json", ".jsonl", ".csv")
 """File suffixes read (case-insensitively); anything else is not an article file."""
@@ -133,6 +140,58 @@ def iter_inputs(
     _check_limit("max_chars", max_chars)
     check_engine(html_engine)
     return _iter_inputs(items, _Options(field_map, max_bytes, max_chars))
+
+
+def read_article(
+    path: PathArg,
+    *,
+    fields: FieldMap | Mapping[str, str | Iterable[str]] | None = None,
+    html_engine: str = "auto",
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    max_chars: int = DEFAULT_MAX_CHARS,
+) -> Article:
+    """Read the one article at ``path``, through exactly the code of :func:`iter_inputs`.
+
+    The same decoding, HTML extraction (the main text, not the markup), record fields and
+    ids: a .txt or .html file, or a .json/.jsonl/.csv file holding exactly one record.
+    Raises ValueError naming the path and what to do when it gives no article (missing,
+    unreadable, binary, HTML without trafilatura, ...), more than one (a folder, a glob, a
+    file of several records), or one article and errors beside it (a bad record); TypeError
+    when ``path`` is not one str/os.PathLike; the option errors of :func:`iter_inputs`.
+    """
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(
+            f"read_article() reads one path (str or os.PathLike), got {type(path).__name__}; "
+            "for many inputs use iter_inputs() or cluster()"
+        )
+    results = iter_inputs(
+        path, fields=fields, html_engine=html_engine, max_bytes=max_bytes, max_chars=max_chars
+    )
+    shown = os.fspath(path)
+    found: list[Article] = []
+    problems: list[ReadError] = []
+    for item in results:
+        if isinstance(item, ReadError):
+            problems.append(item)
+        else:
+            found.append(item)
+            if len(found) > 1:
+                raise ValueError(
+                    f"{shown!r} holds more than one article (a folder, a glob, or a "
+                    ".json/.jsonl/.csv file with several records); read_article() reads "
+                    "exactly one: name one file, or use iter_inputs() or cluster() for many"
+                )
+    if found and not problems:
+        return found[0]
+    detail = "; ".join(p.message if p.input == shown else str(p) for p in problems[:3])
+    if len(problems) > 3:
+        detail += f"; and {len(problems) - 3} more"
+    if found:
+        raise ValueError(
+            f"{shown!r} gives one article but also {len(problems)} error(s): {detail}; fix "
+            "the file, or use iter_inputs() to read past bad records"
+        )
+    raise ValueError(f"cannot read an article from {shown!r}: {detail}")
 
 
 def _coerce_paths(paths: object) -> list[str]:
