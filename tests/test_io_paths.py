@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -11,8 +12,13 @@ from pathlib import Path
 import pytest
 
 import dupdetect
-from dupdetect.io import SUPPORTED_SUFFIXES, Article, iter_inputs, read_article
-from dupdetect.io.paths import SKIPPED_SUFFIXES
+from dupdetect.io import (
+    SKIPPED_SUFFIXES,
+    SUPPORTED_SUFFIXES,
+    Article,
+    iter_inputs,
+    read_article,
+)
 
 sys.path.insert(0, str(Path(__file__).parent))
 from io_helpers import (  # noqa: E402
@@ -400,3 +406,11 @@ def test_read_article_needs_one_path() -> None:
         read_article(["a.txt", "b.txt"])  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="unknown html engine"):
         read_article("a.txt", html_engine="lxml")
+
+
+def test_readme_bad_input_names_exactly_the_suffixes_skipped_silently() -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Bad input\n", 1)[1].split("\n## ", 1)[0]
+    listed = re.search(r"a saved page's assets\s+`([^`]*)`", section)
+    assert listed is not None, "README's Bad input section must list the skipped suffixes"
+    assert tuple(listed.group(1).split()) == SKIPPED_SUFFIXES

@@ -17,12 +17,13 @@ from __future__ import annotations
 from .decode import decode_bytes
 from .files import DEFAULT_MAX_BYTES, DEFAULT_MAX_CHARS
 from .html import HtmlPage, extract_html, extract_page
-from .paths import SUPPORTED_SUFFIXES, iter_inputs, read_article
+from .paths import SKIPPED_SUFFIXES, SUPPORTED_SUFFIXES, iter_inputs, read_article
 from .values import Article, DecodeError, FieldMap, ReadError, make_field_map
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
     "DEFAULT_MAX_CHARS",
+    "SKIPPED_SUFFIXES",
     "SUPPORTED_SUFFIXES",
     "Article",
     "DecodeError",

@@ -112,8 +112,10 @@ def iter_inputs(
     without supported files, unsupported suffix of a named file, unreadable file,
     binary or undecodable content, single-article file over ``max_bytes``, malformed
     JSON/JSONL/CSV, record without a text field, text over ``max_chars``, a file with no
-    records) is yielded as a :class:`ReadError`, and reading goes on. Empty text is not
-    an error: the Article is yielded with ``text=""`` (or the whitespace found).
+    records, an HTML page without trafilatura installed, or with visible text in which
+    trafilatura finds no article) is yielded as a :class:`ReadError`, and reading goes on.
+    Empty text is not an error: the Article is yielded with ``text=""`` (or the whitespace
+    found).
 
     Ids do not depend on how a path was typed: a .txt/.html file's id is its resolved path
     (absolute, symlinks resolved); a record's id is its own id field, else
