@@ -227,7 +227,12 @@ def test_page_with_text_where_trafilatura_finds_none_is_a_read_error(
     fake_trafilatura(monkeypatch, lambda html, **kwargs: None)
     page = write(tmp_path / "odd.html", f"<body><div>{AR1}</div></body>")
     empty = write(tmp_path / "empty.html", "<html><body> <script>var x = 1;</script></body>")
-    results = read_all([page, empty])
+    open_head = write(tmp_path / "open_head.html", f"<html><head><title>ع<body><p>{AR2}")
+    results = read_all([page, empty, open_head])
+    assert as_error(results[2]).message.startswith(
+        f"trafilatura found no article text in this page, though it shows "
+        f"{len(AR2.replace(' ', ''))} characters"
+    )
     assert as_error(results[0]).input == str(page)
     assert as_error(results[0]).message.startswith(
         f"trafilatura found no article text in this page, though it shows "

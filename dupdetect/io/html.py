@@ -176,6 +176,8 @@ class _TextCounter(HTMLParser):
         self.chars = 0
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "body":  # a <head> or <title> left open ends here
+            self.open_hidden = 0
         self.open_hidden += tag in self._HIDDEN
 
     def handle_endtag(self, tag: str) -> None:
