@@ -306,16 +306,18 @@ def _emit(result: Clustering, args: argparse.Namespace) -> int:
 
 
 def _explain(a: str, b: str) -> int:
+    """``dupdetect explain A B``: both read exactly as ``cluster`` reads them (decoding, HTML
+    main text, a one-record JSON/CSV file), title and text joined as ``cluster`` joins them."""
+    from .io import read_article
+
     texts = []
     for path in (a, b):
         try:
-            with open(path, "rb") as f:
-                from .io import decode_bytes
-
-                texts.append(decode_bytes(f.read(), name=path))
+            art = read_article(path)
         except (OSError, ValueError) as e:
             print(f"dupdetect: cannot read {path}: {e}", file=sys.stderr)
             return 2
+        texts.append(art.body)
     print(explain(texts[0], texts[1]))
     return 0
 

@@ -154,9 +154,8 @@ def _run(
 def source_of(article: Any) -> str | None:
     """The outlet of an article read from a file: its ``source`` field (records, HTML site name)
     when known, else the URL's host when its id is a URL, else the name of the file's folder."""
-    src = getattr(article, "outlet", None)
-    if src:
-        return str(src)
+    if article.source:
+        return str(article.source)
     doc_id = str(article.id)
     if "://" in doc_id:
         from urllib.parse import urlparse
@@ -255,9 +254,8 @@ def cluster(
     errors: list[tuple[str, str]] = []
     for item in iter_inputs(paths, fields=fields, html_engine=html_engine):
         if isinstance(item, Article):
-            body = f"{item.title}\n{item.text}" if item.title else item.text
             title = item.title or _title_of(item.text)
-            docs.add(item.id, body, title, item.published, source_of(item))
+            docs.add(item.id, item.body, title, item.published, source_of(item))
         else:
             errors.append((item.input, item.message))
     prog.stage("read", documents=len(docs.ids), errors=len(errors))

@@ -182,3 +182,17 @@ def test_fields_and_candidate_threshold_options(tmp_path: Path, capsys) -> None:
     doc = json.loads(capsys.readouterr().out)
     assert sorted(r["id"] for r in doc["records"]) == ["x", "y"] and len(doc["clusters"]) == 1
     assert run("cluster", str(feed), "--fields", "nonsense").returncode == 2
+
+
+def test_explain_reads_pages_as_cluster_does(tmp_path: Path, capsys) -> None:
+    """explain used to compare raw markup (<!DOCTYPE html> as a shared passage)."""
+    pytest.importorskip("trafilatura", reason='HTML needs pip install "dupdetect[html]"')
+    root = Path(__file__).parent / "fixtures" / "io"
+    a, b = root / "meta_page.html", root / "jsonld_page.html"
+    assert main(["explain", str(a), str(b)]) == 0
+    out = capsys.readouterr().out
+    assert "DOCTYPE" not in out and "<" not in out
+    from dupdetect.io import read_article
+
+    want = dupdetect.similarity(read_article(str(a)).body, read_article(str(b)).body)
+    assert f"similarity {want:.3f}" in out

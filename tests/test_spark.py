@@ -126,18 +126,27 @@ def test_saudinewsnet_equal_local(spark) -> None:
 
 
 @pytest.mark.spark
-def test_main_reads_a_folder_like_cluster_and_writes_parquet(spark, tmp_path: Path) -> None:
+def test_main_reads_a_folder_like_cluster_and_writes_parquet(spark, tmp_path: Path, capsys) -> None:
+    import shutil
+
+    folder = tmp_path / "in"
+    shutil.copytree(STORIES, folder)
+    (folder / "broken.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00binary")
+    (folder / "notes.pdf").write_bytes(b"%PDF-1.4")
     out = tmp_path / "out"
-    assert dspark.main([str(STORIES), str(out)]) == 0  # reuses the running session
+    assert dspark.main([str(folder), str(out)]) == 0  # reuses the running session
+    err = capsys.readouterr().err
+    assert "skipped" in err and "broken.txt" in err and "notes.pdf" in err  # listed, not dropped
     rows = spark.read.parquet(str(out / "assignments")).collect()
-    local = dupdetect.cluster(str(STORIES))
+    local = dupdetect.cluster(str(folder))
     want = {r["id"]: (r["cluster"], r["score"]) for r in local.to_records()}
     got = {r["id"]: (r["cluster"], r["score"]) for r in rows}
-    assert got.keys() == want.keys()
+    assert got.keys() == want.keys()  # the same ids (resolved paths) as cluster()
     assert all(got[k][0] == want[k][0] and abs(got[k][1] - want[k][1]) < 1e-6 for k in want)
     assert (out / "_dupdetect.json").is_file()  # a file anyone can open, not a Spark folder
     meta = json.loads((out / "_dupdetect.json").read_text(encoding="utf-8"))
     assert meta["fingerprint"] == dupdetect.Settings().fingerprint
+    assert meta["counts"]["errors"] == len(local.errors) == 3  # README.md too, as locally
 
 
 @pytest.mark.spark

@@ -31,6 +31,11 @@ class Article:
     published: str | None = None
     source: str | None = None
 
+    @property
+    def body(self) -> str:
+        """What is compared: the title (when there is one) on its own line, then the text."""
+        return f"{self.title}\n{self.text}" if self.title else self.text
+
 
 @dataclass(frozen=True)
 class ReadError:

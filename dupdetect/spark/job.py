@@ -19,10 +19,37 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["cluster_path", "main"]
 
 
+def read_files(part: Iterable[tuple[str, bytes]]) -> Iterable[tuple[str, str, str, str | None]]:
+    """``(uri, bytes)`` of whole files -> ``(id, text, title, error)``, read like
+    :func:`dupdetect.cluster`: decoded, HTML main text by trafilatura, ``.txt``/``.html`` only;
+    a local file's id is its resolved path (as locally). A file that cannot be used is a row with
+    ``error`` set, never silently dropped."""
+    from urllib.parse import urlparse
+
+    from ..io import DecodeError, decode_bytes, extract_html
+
+    for uri, data in part:
+        parsed = urlparse(uri)
+        name = os.path.realpath(parsed.path) if parsed.scheme in ("", "file") else uri
+        low = name.lower()
+        if not low.endswith((".txt", ".html", ".htm")):
+            yield name, "", "", "unsupported file type (.txt, .html and .htm are read)"
+            continue
+        try:
+            text = decode_bytes(data, name=name)
+            title = ""
+            if low.endswith((".html", ".htm")):
+                title, text = extract_html(text)
+        except (DecodeError, ImportError, ValueError) as e:
+            yield name, "", "", str(e)
+            continue
+        yield name, text, title, None
+
+
 def _read(spark: SparkSession, path: str) -> tuple[DataFrame, bool]:
     """A DataFrame from parquet, JSON Lines / JSON, or a folder of text or HTML files (then
-    ``id, text, title``: one article per file, id = the path, decoded like :mod:`dupdetect.io`;
-    the flag says so)."""
+    ``id, text, title, error``: one article per file, see :func:`read_files`; the flag says
+    so)."""
     F = require_spark()
     low = path.rstrip("/").lower()
     local_dir = os.path.isdir(path)
@@ -34,31 +61,10 @@ def _read(spark: SparkSession, path: str) -> tuple[DataFrame, bool]:
     elif low.endswith(".json"):
         df = spark.read.option("multiLine", True).json(path)
     else:
-        given = path.rstrip("/")
-        prefix = "file:" + os.path.abspath(given) if local_dir else None
         files = spark.sparkContext.binaryFiles(path)
-
-        def read_files(part: Iterable[tuple[str, bytes]]) -> Iterable[tuple[str, str, str]]:
-            from ..io import DecodeError, decode_bytes, extract_html
-
-            for uri, data in part:
-                name = uri
-                if prefix and uri.startswith(prefix):
-                    name = given + uri[len(prefix) :]
-                try:
-                    text = decode_bytes(data, name=name)
-                except DecodeError:
-                    continue
-                title = ""
-                if name.lower().endswith((".html", ".htm")):
-                    title, text = extract_html(text)
-                elif not name.lower().endswith(".txt"):
-                    continue
-                yield name, text, title
-
         df = spark.createDataFrame(
             files.mapPartitions(read_files).sortBy(lambda r: r[0]),
-            "id string, text string, title string",
+            "id string, text string, title string, error string",
         )
         return df, True
     del F
@@ -78,12 +84,23 @@ def cluster_path(
     """:func:`cluster_dataframe` on parquet, JSON Lines (``.jsonl``/a folder of them), a JSON
     array file, or a folder of ``.txt``/``.html`` files (ids are paths, as in
     :func:`dupdetect.cluster`). Columns not given are found by the local readers' defaults."""
+    F = require_spark()
     df, files = _read(spark, path)
+    errors = None
     if files:
         id_col, text_col, title_col = "id", "text", "title"
-    return cluster_dataframe(
+        df = df.cache()
+        errors = df.where("error is not null").select(
+            F.col("id").alias("input"), F.col("error").alias("message")
+        )
+        df = df.where("error is null").drop("error")
+    result = cluster_dataframe(
         df, id_col=id_col, text_col=text_col, title_col=title_col, settings=settings, **options
     )
+    if errors is not None:
+        result.errors = errors
+        result.counts["errors"] = errors.count()
+    return result
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -159,6 +176,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             partitions=a.partitions,
         )
         result.write(a.output, mode="overwrite" if a.overwrite else "error")
+        if result.errors is not None:
+            for row in result.errors.limit(20).collect():
+                print(f"dupdetect.spark: skipped {row['input']}: {row['message']}", file=sys.stderr)
         print(result.summary(), file=sys.stderr)
         print(json.dumps({"timings": result.timings, "counts": result.counts}), file=sys.stderr)
     finally:

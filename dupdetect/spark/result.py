@@ -30,6 +30,8 @@ class SparkClustering:
     settings: Settings
     timings: dict[str, float] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
+    #: for a folder of files: DataFrame ``input, message`` of the files that could not be used
+    errors: DataFrame | None = None
 
     def write(self, path: str, *, mode: str = "error") -> None:
         """Parquet ``assignments/`` and ``pairs/`` under ``path``, plus the file
