@@ -41,6 +41,7 @@ __all__ = [
     "term_vector",
     "bigram_vector",
     "row_ranges",
+    "is_latin",
 ]
 
 
@@ -221,6 +222,7 @@ class Features:
     n_terms: np.ndarray  # int64: content terms per document
     signatures: np.ndarray  # (n, num_perm) uint32; rows of short documents are EMPTY
     short: np.ndarray  # bool: fewer than settings.min_terms content terms; never grouped
+    latin: np.ndarray  # bool: content terms mostly in Latin script (settings.threshold_for)
 
     def __len__(self) -> int:
         return len(self.n_terms)
@@ -253,4 +255,19 @@ def featurize_terms(term_lists: Sequence[Sequence[str]], settings: Settings) -> 
         n_terms=n_terms,
         signatures=signatures,
         short=short,
+        latin=np.fromiter(map(is_latin, term_lists), dtype=bool, count=len(term_lists)),
     )
+
+
+_NOT_LETTERS = b"0123456789 "
+
+
+def is_latin(terms: Sequence[str]) -> bool:
+    """Whether more than half of the letters of ``terms`` are ASCII (English and the like).
+
+    Content terms are normalized and case-folded, so ASCII letters are Latin letters; digits do
+    not count either way."""
+    text = " ".join(terms)
+    ascii_letters = len(text.encode("ascii", "ignore").translate(None, _NOT_LETTERS))
+    letters = len(text) - text.count(" ") - sum(text.count(d) for d in "0123456789")
+    return letters > 0 and 2 * ascii_letters > letters

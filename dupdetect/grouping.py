@@ -25,7 +25,15 @@ from .lsh import candidate_pairs, estimated_jaccard_pairs
 from .settings import DENSE_COMPONENT, PREFILTER_FRACTION, Settings
 from .timewindow import outside_window
 
-__all__ = ["group", "Grouping", "all_pairs", "member_scores", "member_scores_many", "cluster_id"]
+__all__ = [
+    "group",
+    "Grouping",
+    "pair_thresholds",
+    "all_pairs",
+    "member_scores",
+    "member_scores_many",
+    "cluster_id",
+]
 
 
 class Grouping(NamedTuple):
@@ -79,7 +87,7 @@ def group(
     else:
         stage("candidates", candidate_pairs=0)
     sims = features.similarities(pairs) if len(pairs) else np.zeros(0, np.float32)
-    strong = sims >= settings.threshold
+    strong = sims >= pair_thresholds(features.latin, pairs, settings)
     stage("verify", verified_pairs=int(strong.sum()))
     comps = components(n, pairs[strong])
     clusters: list[list[int]] = []
@@ -100,12 +108,21 @@ def group(
         else:
             inside = np.isin(pairs[:, 0], comp) & np.isin(pairs[:, 1], comp)
             edges = zip(pairs[inside, 0].tolist(), pairs[inside, 1].tolist(), sims[inside].tolist())
-        clusters.extend(
-            average_linkage(comp, edges, settings.threshold, times=times, window=window)
-        )
+        thr = settings.threshold_for(bool(features.latin[comp].all()))
+        clusters.extend(average_linkage(comp, edges, thr, times=times, window=window))
     clusters.sort(key=lambda g: g[0])
     stage("group", components=len(comps))
     return Grouping(clusters, pairs[strong], sims[strong])
+
+
+def pair_thresholds(latin: np.ndarray, pairs: np.ndarray, settings: Settings) -> np.ndarray:
+    """The threshold of each pair: ``latin_threshold`` when both documents are Latin-script,
+    else ``threshold`` (a component is cut with ``latin_threshold`` only when all its members
+    are Latin-script)."""
+    if len(pairs) == 0:
+        return np.zeros(0, dtype=np.float64)
+    both = latin[pairs[:, 0]] & latin[pairs[:, 1]]
+    return np.where(both, settings.latin_threshold, settings.threshold)
 
 
 def all_pairs(groups: list[list[int]]) -> np.ndarray:

@@ -84,6 +84,7 @@ def concat_features(parts: Sequence[Features], settings: Settings) -> Features:
         n_terms=np.concatenate([p.n_terms for p in parts]),
         signatures=np.concatenate([p.signatures for p in parts]),
         short=np.concatenate([p.short for p in parts]),
+        latin=np.concatenate([p.latin for p in parts]),
     )
 
 

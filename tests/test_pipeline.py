@@ -287,3 +287,22 @@ def test_members_keep_their_date_and_outlet(tmp_path) -> None:
     (outlet / "x.txt").write_text(STORY_A, encoding="utf-8")
     got = dupdetect.cluster(str(outlet)).clusters[0].members[0]
     assert got.source == "alyawm"  # no source field: the folder names the outlet
+
+
+def test_latin_script_pairs_are_cut_at_latin_threshold() -> None:
+    from dupdetect.features import is_latin, prepare
+
+    assert is_latin(prepare("The council approved the new budget on Monday"))
+    assert not is_latin(prepare("أقر المجلس الميزانية الجديدة يوم الاثنين 2024"))
+    assert not is_latin(prepare("12 345"))  # no letters: not Latin
+    en = {
+        "a": "The city council approved a new budget for road repairs on Monday after a long "
+        "debate, the mayor said the money will fix potholes across the northern districts.",
+        "b": "Road repairs get funding: councillors voted the budget through after hours of "
+        "argument, and the mayor promised that northern districts will see potholes fixed.",
+    }
+    s = dupdetect.similarity(en["a"], en["b"])
+    st = Settings()
+    assert st.latin_threshold <= s < st.threshold  # a rewrite of one event, in English
+    assert len(cluster_texts(en).groups) == 1
+    assert len(cluster_texts(en, latin_threshold=st.threshold).groups) == 0

@@ -14,6 +14,7 @@ from .partitions import (
     PAIRS_SCHEMA,
     SCORED_SCHEMA,
     SPLIT_SCHEMA,
+    VECTOR_COLUMNS,
     bucket_pairs_partition,
     featurize_partition,
     prefilter_partition,
@@ -181,7 +182,7 @@ def _verified(cand: DataFrame, feats: DataFrame, F: Any, s: Settings) -> DataFra
         .join(side("b", ["sig"]), "b")
         .mapInPandas(lambda it: prefilter_partition(it, s), PAIRS_SCHEMA)
     )
-    vec = ["uni_ids", "uni_w", "bi_ids", "bi_w"]
+    vec = VECTOR_COLUMNS
     return (
         kept.join(side("a", vec), "a")
         .join(side("b", vec), "b")
@@ -200,7 +201,7 @@ def _split(
 ) -> DataFrame:
     """Average-linkage split of every component next to its members' term vectors (and, for
     components above ``DENSE_COMPONENT``, their scored pairs); singletons get their own ids."""
-    vec = ["uni_ids", "uni_w", "bi_ids", "bi_w"]
+    vec = VECTOR_COLUMNS
     members = (
         labels.join(sizes, "comp")
         .join(feats.select(F.col("idx").alias("node"), *vec), "node")

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..features import Features, TermMatrix, featurize
-from ..grouping import cluster_id, member_scores
+from ..grouping import cluster_id, member_scores, pair_thresholds
 from ..linkage import average_linkage
 from ..lsh import all_band_keys, estimated_jaccard_pairs, pairs_in_runs
 from ..parallel import concat_features
@@ -39,16 +39,17 @@ __all__ = [
 ]
 
 FEATURES_SCHEMA = (
-    "idx long, short boolean, n_terms long, sig binary, uni_ids binary, uni_w binary, "
-    "bi_ids binary, bi_w binary, keys array<long>"
+    "idx long, short boolean, latin boolean, n_terms long, sig binary, uni_ids binary, "
+    "uni_w binary, bi_ids binary, bi_w binary, keys array<long>"
 )
 PAIRS_SCHEMA = "a long, b long"
 SCORED_SCHEMA = "a long, b long, similarity double, strong boolean"
 SPLIT_SCHEMA = "idx long, cluster string, score double, first long"
 
 
-#: The columns that hold a document's term vectors (what the score reads).
-VECTOR_COLUMNS = ["uni_ids", "uni_w", "bi_ids", "bi_w"]
+#: The columns the score and the cut read: a document's term vectors and its script (the
+#: threshold of a pair of Latin-script documents is ``Settings.latin_threshold``).
+VECTOR_COLUMNS = ["uni_ids", "uni_w", "bi_ids", "bi_w", "latin"]
 
 
 def _blob(a: np.ndarray, dtype: str) -> bytes:
@@ -81,6 +82,7 @@ def features_of(frame: pd.DataFrame, suffix: str = "", num_perm: int | None = No
         n_terms=np.zeros(n, dtype=np.int64),
         signatures=signatures,
         short=np.zeros(n, dtype=bool),
+        latin=frame["latin" + suffix].to_numpy(bool),
     )
 
 
@@ -101,6 +103,7 @@ def featurize_partition(
             {
                 "idx": batch["idx"].to_numpy(np.int64),
                 "short": f.short,
+                "latin": f.latin,
                 "n_terms": f.n_terms,
                 "sig": [_blob(s, "<u4") for s in f.signatures],
                 "uni_ids": [_blob(f.unigrams.ids[uo[i] : uo[i + 1]], "<u4") for i in range(n)],
@@ -176,7 +179,7 @@ def verify_partition(batches: Iterator[pd.DataFrame], settings: Settings) -> Ite
                 "a": batch["a"].to_numpy(np.int64),
                 "b": batch["b"].to_numpy(np.int64),
                 "similarity": sims.astype(np.float64),
-                "strong": sims >= settings.threshold,
+                "strong": sims >= pair_thresholds(both.latin, local, settings),
             }
         )
 
@@ -196,6 +199,7 @@ def split_component(members: pd.DataFrame, edges: pd.DataFrame, settings: Settin
     idx = members["idx"].to_numpy(np.int64)
     ids = [str(x) for x in members["id_str"]]
     feats = features_of(members)
+    thr = settings.threshold_for(bool(feats.latin.all()))  # as grouping.group cuts a component
     pos = list(range(k))
     if k <= 2:
         groups = [pos]
@@ -203,9 +207,7 @@ def split_component(members: pd.DataFrame, edges: pd.DataFrame, settings: Settin
         iu, ju = np.triu_indices(k, k=1)
         cp = np.stack([iu, ju], axis=1).astype(np.int64)
         sims = feats.similarities(cp).tolist()
-        groups = average_linkage(
-            pos, zip(iu.tolist(), ju.tolist(), sims, strict=True), settings.threshold
-        )
+        groups = average_linkage(pos, zip(iu.tolist(), ju.tolist(), sims, strict=True), thr)
     else:
         where = {int(v): i for i, v in enumerate(idx)}
         e = edges.sort_values(["a", "b"], kind="stable")
@@ -216,7 +218,7 @@ def split_component(members: pd.DataFrame, edges: pd.DataFrame, settings: Settin
             )
             if a in where and b in where
         ]
-        groups = average_linkage(pos, trip, settings.threshold)
+        groups = average_linkage(pos, trip, thr)
     out_idx: list[int] = []
     out_cluster: list[str] = []
     out_score: list[float] = []
