@@ -98,6 +98,19 @@ def candidate_recall(F: Features, kept: np.ndarray, positives: np.ndarray, st: S
 
 
 # --------------------------------------------------------------------------------------------
+def _fate(F: Features, xy: tuple[int, int], proposed: set, kept: set, clears: bool, same: bool):
+    """Where a same-story pair ends: the first stage of the pipeline that loses it."""
+    if F.short[xy[0]] or F.short[xy[1]]:
+        return "short"
+    if xy not in proposed:
+        return "not proposed by LSH"
+    if xy not in kept:
+        return "dropped by prefilter"
+    if not clears:
+        return "score < threshold"
+    return "grouped" if same else "split by linkage"
+
+
 def section_semeval(st: Settings, verbose: bool) -> dict[str, Any] | None:
     rows = data.semeval()
     if rows is None:
@@ -140,20 +153,10 @@ def section_semeval(st: Settings, verbose: bool) -> dict[str, Any] | None:
     pos_rows = np.array(
         [sorted((pos_of[f"{rows[i]['pair']}_1"], pos_of[f"{rows[i]['pair']}_2"])) for i in pos]
     )
-    stages: Counter = Counter()
-    for i, (x, y) in zip(pos, pos_rows.tolist()):
-        if F.short[x] or F.short[y]:
-            stages["short"] += 1
-        elif (x, y) not in proposed:
-            stages["not proposed by LSH"] += 1
-        elif (x, y) not in kept:
-            stages["dropped by prefilter"] += 1
-        elif sims[i] < st.threshold:
-            stages["score < threshold"] += 1
-        elif not same[i]:
-            stages["split by linkage"] += 1
-        else:
-            stages["grouped"] += 1
+    stages = Counter(
+        _fate(F, (x, y), proposed, kept, sims[i] >= st.threshold, same[i])
+        for i, (x, y) in zip(pos, pos_rows.tolist())
+    )
     lsh_recall = sum(tuple(k) in proposed for k in pos_rows.tolist())
     cr = candidate_recall(F, kept_pairs, pos_rows, st)
     out = {
