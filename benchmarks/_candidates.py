@@ -3,7 +3,7 @@
     Features.signatures --lsh.candidate_pairs--> proposed pairs (LSH banding, settings.lsh_params)
         --estimated Jaccard >= prefilter * candidate_threshold, and inside the window--> kept
 
-This is what ``dupdetect.pipeline.group`` does before it scores pairs; the benchmarks rebuild it
+This is what ``dupdetect.grouping.group`` does before it scores pairs; the benchmarks rebuild it
 to count candidates (scaling) and to ask which labelled pairs the candidate stage lets through
 (quality), which ``cluster()`` does not expose.
 """
@@ -35,7 +35,7 @@ def candidate_stage(
     times: np.ndarray | None = None,
     window: float | None = None,
 ) -> Candidates:
-    """Proposed and kept candidate pairs, as ``pipeline.group`` computes them.
+    """Proposed and kept candidate pairs, as ``grouping.group`` computes them.
 
     ``prefilter``: fraction of ``candidate_threshold`` the MinHash estimate must reach (default
     the library's ``PREFILTER_FRACTION``); ``times``/``window`` (epoch seconds, seconds) as for

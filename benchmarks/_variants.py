@@ -9,7 +9,7 @@
 # Options that Settings has (threshold, candidate_threshold, ngram, min_terms) are passed as   #
 # Settings. Everything else (score weights, stemmer affixes, the prefilter fraction) has no   #
 # hook in the library yet, so active() swaps module attributes of dupdetect.features,         #
-# .pipeline, .similarity and .terms for the duration of a variant and restores them after.    #
+# .pipeline, .grouping, .similarity and .terms for a variant and restores them after.        #
 # It reaches private names on purpose (a benchmark of internals); a real scoring hook comes   #
 # with the score change, and then this module shrinks to the Settings part.                   #
 ################################################################################################
@@ -38,6 +38,7 @@ __all__ = ["Variant", "VARIANTS", "BY_NAME", "active", "current"]
 
 features = import_module("dupdetect.features")
 pipeline = import_module("dupdetect.pipeline")
+grouping = import_module("dupdetect.grouping")
 terms = import_module("dupdetect.terms")
 simmod = import_module("dupdetect.similarity")
 
@@ -49,7 +50,7 @@ class Variant:
     name: str
     why: str = ""
     options: dict[str, Any] = field(default_factory=dict)  # Settings options
-    prefilter: float | None = None  # pipeline.PREFILTER_FRACTION
+    prefilter: float | None = None  # grouping.PREFILTER_FRACTION
     w_uni: float = 0.5  # score = w_uni * unigram cosine + (1 - w_uni) * bigram cosine
     sublinear: bool = False  # 1 + log(count) instead of count
     lead: tuple[int, float] | None = None  # (first n content terms, weight of each occurrence)
@@ -70,8 +71,8 @@ class Variant:
         return (self.prefixes, self.suffixes)
 
 
-_BASE_PREFIXES = terms._PREFIXES
-_BASE_SUFFIXES = terms._SUFFIXES
+_BASE_PREFIXES = terms.PREFIXES
+_BASE_SUFFIXES = terms.SUFFIXES
 
 VARIANTS: list[Variant] = [
     Variant("defaults", "the library as shipped"),
@@ -197,7 +198,10 @@ def _min_overlap(m, pairs: np.ndarray) -> np.ndarray:
         p = pairs[s : s + 50_000]
         k = len(p)
         la, lb = lens_all[p[:, 0]], lens_all[p[:, 1]]
-        ia, ib = features._ranges(m.offsets[p[:, 0]], la), features._ranges(m.offsets[p[:, 1]], lb)
+        ia, ib = (
+            features.row_ranges(m.offsets[p[:, 0]], la),
+            features.row_ranges(m.offsets[p[:, 1]], lb),
+        )
         pa = np.repeat(np.arange(k, dtype=np.uint64), la)
         pb = np.repeat(np.arange(k, dtype=np.uint64), lb)
         ka = (pa << np.uint64(32)) | m.ids[ia].astype(np.uint64)
@@ -245,6 +249,10 @@ def _profile_similarity(self, other):
     return s
 
 
+def _pair_score(a, b):
+    return a.similarity(b)  # the (patched) Profile.similarity
+
+
 _orig_profile_of = features.Profile.of.__func__
 
 
@@ -290,10 +298,10 @@ def _term_matrices(term_lists):
     return _orig_term_matrices(term_lists)
 
 
-def _featurize_all(texts, settings, progress, workers=None):
+def _featurize_all(texts, settings, prog, workers=None):
     # one process: the variant's monkeypatches live in this one
     if len(texts) < 1000:
-        return _orig_featurize_all(texts, settings, progress, 1)
+        return _orig_featurize_all(texts, settings, prog, 1)
     key = (
         len(texts),
         hash(texts[0]),
@@ -308,7 +316,7 @@ def _featurize_all(texts, settings, progress, workers=None):
     if key not in _FEATURE_CACHE:
         if len(_FEATURE_CACHE) > 4:
             _FEATURE_CACHE.pop(next(iter(_FEATURE_CACHE)))
-        _FEATURE_CACHE[key] = _orig_featurize_all(texts, settings, progress, 1)
+        _FEATURE_CACHE[key] = _orig_featurize_all(texts, settings, prog, 1)
     return _FEATURE_CACHE[key]
 
 
@@ -330,17 +338,18 @@ def active(v: Variant) -> Iterator[Settings]:
         put(features, "term_matrices", _term_matrices)
         put(features, "prepare", _prepare)
         put(simmod, "prepare", _prepare)
+        put(simmod, "pair_score", _pair_score)  # similarity() then scores like the batch
         put(features.Features, "similarities", _features_similarities)
         put(features.Profile, "similarity", _profile_similarity)
         put(features.Profile, "of", classmethod(_profile_of))
         put(pipeline, "_featurize_all", _featurize_all)
         put(pipeline, "_BATCH", 10**9)  # one batch: same features, extra attributes survive
         if v.prefilter is not None:
-            put(pipeline, "PREFILTER_FRACTION", v.prefilter)
+            put(grouping, "PREFILTER_FRACTION", v.prefilter)
         if v.prefixes is not None:
-            put(terms, "_PREFIXES", v.prefixes)
+            put(terms, "PREFIXES", v.prefixes)
         if v.suffixes is not None:
-            put(terms, "_SUFFIXES", v.suffixes)
+            put(terms, "SUFFIXES", v.suffixes)
         terms.stem.cache_clear()
         terms._TERMS.clear()  # word -> term cache depends on the stemmer
         yield v.settings()

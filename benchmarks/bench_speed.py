@@ -392,9 +392,9 @@ def bench_profile(texts: list[str]) -> None:
         "shingle.shingle_many": ("shingle.py", "shingle_many"),
         "signature.sign_many": ("signature.py", "sign_many"),
         "features.featurize (all of the above)": ("features.py", "featurize"),
-        "pipeline.group (LSH + verify + linkage)": ("pipeline.py", "group"),
+        "grouping.group (LSH + verify + linkage)": ("grouping.py", "group"),
         "lsh.candidate_pairs": ("lsh.py", "candidate_pairs"),
-        "features.Features.similarities (verify + member scores)": ("features.py", "similarities"),
+        "score.pair_scores (verify + member scores)": ("score.py", "pair_scores"),
         "linkage.average_linkage": ("linkage.py", "average_linkage"),
     }
     _print(

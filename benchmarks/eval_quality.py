@@ -24,7 +24,7 @@ Sections (each skipped cleanly when its data in ../shared/eval is absent; loader
 
 Candidate recall (semeval, ecb): of the labelled same-story pairs whose verified score clears the
 threshold (the pairs the clustering could join if it saw them), the fraction the candidate stage
-(LSH + MinHash prefilter, as ``pipeline.group`` runs it) proposes; "plain" is the fraction of all
+(LSH + MinHash prefilter, as ``grouping.group`` runs it) proposes; "plain" is the fraction of all
 labelled same-story pairs proposed.
 
 Variants (``_variants.py``) change Settings options and, where the library has no hook yet,

@@ -4,7 +4,7 @@
 
 Reads ../shared/eval/saudinewsnet/*.zip (``_data.saudinewsnet``; skips when absent); prints
 seconds per stage, each stage rebuilt from public API (``dupdetect.parallel.featurize_parallel``,
-``_candidates.candidate_stage``, ``Features.similarities``, ``pipeline.group``).
+``_candidates.candidate_stage``, ``Features.similarities``, ``grouping.group``).
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _data  # noqa: E402
 from _candidates import candidate_stage  # noqa: E402
 
+from dupdetect.grouping import group  # noqa: E402
 from dupdetect.parallel import featurize_parallel  # noqa: E402
-from dupdetect.pipeline import group  # noqa: E402
 from dupdetect.settings import Settings  # noqa: E402
 
 
