@@ -1,9 +1,9 @@
 """dupdetect.spark (local[N]) next to the local pipeline on SaudiNewsNet, in one run.
 
-    /work/venv/bin/python benchmarks/bench_spark.py [--master local[2]] [--limit N] [--json OUT]
+    python benchmarks/bench_spark.py [--master local[2]] [--limit N] [--json OUT]
 
-Reads every zip in $SAUDINEWSNET (default /work/shared/eval/saudinewsnet; nothing of it is
-stored here), text = title + "\\n" + content, id = url (first occurrence kept). Times
+Reads every SaudiNewsNet zip (``_data.saudinewsnet``; nothing of it is stored here),
+text = title + "\\n" + content, id = url (first occurrence kept). Times
 ``dupdetect.cluster_texts`` and ``dupdetect.spark.cluster_dataframe`` on the same mapping, checks
 that they agree (clusters, ids, scores within 1e-6), and reports the driver's stage timers and
 how the documents divide across partitions.
@@ -12,35 +12,31 @@ how the documents divide across partitions.
 from __future__ import annotations
 
 import argparse
-import glob
 import json
 import os
 import sys
 import time
-import zipfile
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
 sys.path.insert(0, ROOT)
+sys.path.insert(0, HERE)
+
+import _data  # noqa: E402
 
 import dupdetect  # noqa: E402
 from dupdetect import spark as dspark  # noqa: E402
 
-DATA = os.environ.get("SAUDINEWSNET", "/work/shared/eval/saudinewsnet")
-
 
 def load(limit: int | None) -> tuple[dict[str, str], int]:
+    """url -> text (first occurrence of a url kept), and how many records were read."""
     texts: dict[str, str] = {}
-    seen = 0
-    for path in sorted(glob.glob(os.path.join(DATA, "*.zip"))):
-        with zipfile.ZipFile(path) as z:
-            for name in sorted(n for n in z.namelist() if n.endswith(".json")):
-                for rec in json.loads(z.read(name).decode("utf-8")):
-                    seen += 1
-                    text = f"{rec.get('title') or ''}\n{rec.get('content') or ''}"
-                    texts.setdefault(rec["url"], text)
-                    if limit and len(texts) >= limit:
-                        return texts, seen
-    return texts, seen
+    records = _data.saudinewsnet() or []
+    for seen, rec in enumerate(records, 1):
+        texts.setdefault(rec["url"], rec["text"])
+        if limit and len(texts) >= limit:
+            return texts, seen
+    return texts, len(records)
 
 
 def main() -> None:
@@ -53,6 +49,9 @@ def main() -> None:
     a = ap.parse_args()
 
     texts, seen = load(a.limit)
+    if not texts:
+        print(f"skipped: no SaudiNewsNet zips in {_data.SAUDINEWSNET}")
+        return
     print(f"{seen} records, {len(texts)} unique urls", flush=True)
 
     t = time.perf_counter()

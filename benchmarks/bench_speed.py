@@ -1,18 +1,17 @@
 """Speed of dupdetect against datasketch and rensa, side by side, in one run.
 
-    python benchmarks/bench_speed.py [--quick] [--sections throughput,e2e,scaling,...]
+    python benchmarks/bench_speed.py [--quick] [--sections throughput,accuracy,parallel,profile,e2e]
 
-Sections (SaudiNewsNet from $SAUDINEWSNET, default /work/shared/eval/saudinewsnet; skipped
-cleanly when absent):
+Sections (SaudiNewsNet through ``_data.saudinewsnet``; skipped cleanly when absent):
 
 1. throughput  text -> signature docs/s (shingling included for everyone; same normalized text)
 2. e2e         the whole job on every article written as .txt files, each tool in a subprocess
                under ``/usr/bin/time -v`` (wall time, peak RSS)
-3. scaling     ``cluster_texts`` on synthetic corpora recombined from real sentences
 4. accuracy    MAE of estimated vs exact Jaccard of char 5-gram sets, dupdetect vs datasketch
 5. parallel    ``featurize_parallel`` speedup on this machine's cores
 6. profile     cProfile of ``cluster_texts`` on real articles, time per stage
-7. suggestions a proposed change to a module not owned here (features.py), measured
+
+Scaling with the number of articles (formerly section 3) is ``benchmarks/bench_scale.py``.
 
 Peers' shingles: the Python set of character 5-grams of the normalized text (bytes for
 datasketch). Timings only; nothing here passes or fails.
@@ -39,7 +38,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.dirname(HERE))
 
-import _corpus  # noqa: E402
+import _data  # noqa: E402
 
 NUM_PERM = 128
 NGRAM = 5
@@ -55,15 +54,19 @@ def char_shingles(text: str, n: int = NGRAM) -> set[str]:
     return {text[i : i + n] for i in range(len(text) - n + 1)}
 
 
+def _have(module: str) -> bool:
+    """Whether a peer library is installed (its rows are skipped with a note when not)."""
+    import importlib.util
+
+    return importlib.util.find_spec(module) is not None
+
+
 def _rate(n: int, seconds: float) -> str:
     return f"{n / seconds:,.0f}"
 
 
 # ----------------------------------------------------------------------------- 1 throughput
 def bench_throughput(texts: list[str], n_slow: int) -> dict:
-    import rensa
-    from datasketch import MinHash
-
     from dupdetect.features import featurize
     from dupdetect.normalize import normalize
     from dupdetect.settings import Settings
@@ -99,6 +102,17 @@ def bench_throughput(texts: list[str], n_slow: int) -> dict:
     res["(normalize() alone, raw -> normalized text)"] = n / t_norm
 
     sub = norm[:n_slow]
+    if _have("datasketch"):
+        _datasketch_rates(sub, res)
+    if _have("rensa"):
+        _rensa_rates(norm, res)
+    _print_throughput(res, n, len(sub))
+    return res
+
+
+def _datasketch_rates(sub: list[str], res: dict[str, float]) -> None:
+    from datasketch import MinHash
+
     t = time.perf_counter()
     for x in sub:
         m = MinHash(num_perm=NUM_PERM)
@@ -111,6 +125,12 @@ def bench_throughput(texts: list[str], n_slow: int) -> dict:
     )
     res["datasketch MinHash.bulk"] = len(sub) / (time.perf_counter() - t)
     del ms
+
+
+def _rensa_rates(norm: list[str], res: dict[str, float]) -> None:
+    import rensa
+
+    n = len(norm)
     t = time.perf_counter()
     for x in norm:
         m = rensa.RMinHash(num_perm=NUM_PERM, seed=42)
@@ -121,10 +141,12 @@ def bench_throughput(texts: list[str], n_slow: int) -> dict:
     rensa.RMinHash.digest_matrix_from_token_sets([char_shingles(x) for x in norm], NUM_PERM, 42)
     res["rensa RMinHash.digest_matrix_from_token_sets (batch API)"] = n / (time.perf_counter() - t)
 
+
+def _print_throughput(res: dict[str, float], n: int, n_sub: int) -> None:
     sig_key = next(k for k in res if k.startswith("dupdetect signature"))
     full_key = next(k for k in res if k.startswith("dupdetect full"))
     _print(
-        f"\n## 1. Signing throughput ({n} articles; datasketch on the first {len(sub)}; "
+        f"\n## 1. Signing throughput ({n} articles; datasketch on the first {n_sub}; "
         f"num_perm={NUM_PERM}, char {NGRAM}-grams, 1 process)\n"
     )
     _print("| method | docs/s | dupdetect signature / this | dupdetect full featurize / this |")
@@ -135,7 +157,11 @@ def bench_throughput(texts: list[str], n_slow: int) -> dict:
         "\nCompared: the 'dupdetect signature' row (same input as the peers: normalized text, "
         "shingling included)."
     )
-    return res
+    missing = [m for m in ("datasketch", "rensa") if not _have(m)]
+    if missing:
+        _print(
+            f"Not installed, rows skipped: {', '.join(missing)} (pip install {' '.join(missing)})"
+        )
 
 
 # ----------------------------------------------------------------------------- 2 end to end
@@ -238,6 +264,8 @@ def bench_e2e(texts: list[str], tools: list[str]) -> dict:
     if not os.path.exists("/usr/bin/time"):
         _print("\n## 2. End to end: skipped, /usr/bin/time missing (apt-get install -y time)")
         return {}
+    skipped = [t for t in tools if t == "rensa" and not _have("rensa")]
+    tools = [t for t in tools if t not in skipped]
     res = {}
     with tempfile.TemporaryDirectory() as d:
         for i, t in enumerate(texts):
@@ -254,50 +282,12 @@ def bench_e2e(texts: list[str], tools: list[str]) -> dict:
             wall, rss, out = _time_v(cmd)
             res[tool] = (wall, rss)
             _print(f"| {tool} | {wall:.1f} | {rss:.2f} | {out} |")
+    if skipped:
+        _print(f"Not installed, skipped: {', '.join(skipped)} (pip install rensa)")
     if "rensa" in res:
         for tool, (w, r) in res.items():
             _print(f"- {tool}: wall {w / res['rensa'][0]:.2f}x rensa, RSS {r:.2f} GB")
     return res
-
-
-# ----------------------------------------------------------------------------- 3 scaling
-def bench_scaling(texts: list[str], sizes: list[int]) -> None:
-    from dupdetect.pipeline import cluster_texts
-
-    _print(
-        "\n## 3. Scaling: cluster_texts on synthetic corpora (real sentences recombined, 20% "
-        "planted near-duplicates), 1 process, each size a fresh subprocess\n"
-    )
-    _print("| articles | wall s | ms/article | peak RSS GB | KB/article | verified pairs |")
-    _print("|---:|---:|---:|---:|---:|---:|")
-    del cluster_texts
-    for n in sizes:
-        cmd = [sys.executable, os.path.abspath(__file__), "--job", f"scale:{n}", "-"]
-        wall, rss, out = _time_v(cmd)
-        info = json.loads(out)
-        _print(
-            f"| {n:,} | {info['cluster_s']:.1f} | {1000 * info['cluster_s'] / n:.2f} | "
-            f"{rss:.2f} | {rss * 1024 * 1024 / n:.1f} | {info['verified']:,} |"
-        )
-    _print(
-        "\nwall s: cluster_texts only (corpus synthesis excluded); peak RSS: whole process, "
-        "including the corpus in memory."
-    )
-
-
-def _scale_job(n: int) -> dict:
-    from dupdetect.pipeline import cluster_texts
-
-    base = [a["text"] for a in _corpus.load_articles()]
-    synth = _corpus.synthetic(base, n, seed=n)
-    del base
-    t = time.perf_counter()
-    r = cluster_texts(synth, progress=False, workers=1)  # the table says "1 process"
-    return {
-        "cluster_s": time.perf_counter() - t,
-        "verified": len(r.pairs),
-        "clusters": len(r.clusters),
-    }
 
 
 # ----------------------------------------------------------------------------- 4 accuracy
@@ -360,23 +350,22 @@ def bench_accuracy(arts: list[dict], n_pairs: int) -> None:
 
 # ----------------------------------------------------------------------------- 5 parallel
 def bench_parallel(texts: list[str]) -> None:
-    from dupdetect.features import featurize
-    from dupdetect.parallel import default_workers, featurize_parallel
+    from dupdetect.parallel import auto_start_method, default_workers, featurize_parallel
     from dupdetect.settings import Settings
 
     s = Settings()
     w = default_workers()
+    how = auto_start_method()  # what cluster() uses
     t = time.perf_counter()
     one = featurize_parallel(texts, s, workers=1)
     t1 = time.perf_counter() - t
     t = time.perf_counter()
-    par = featurize_parallel(texts, s, workers=w)
+    par = featurize_parallel(texts, s, workers=w, start_method=how)
     tw = time.perf_counter() - t
     same = np.array_equal(one.signatures, par.signatures) and np.array_equal(
         one.unigrams.weights, par.unigrams.weights
     )
-    del featurize
-    _print(f"\n## 5. Parallel featurize ({len(texts)} articles, chunks of 2000, spawn)\n")
+    _print(f"\n## 5. Parallel featurize ({len(texts)} articles, chunks of 2000, {how})\n")
     _print("| workers | wall s | docs/s | speedup |")
     _print("|---:|---:|---:|---:|")
     _print(f"| 1 | {t1:.1f} | {_rate(len(texts), t1)} | 1.00x |")
@@ -395,19 +384,18 @@ def bench_profile(texts: list[str]) -> None:
     pr.disable()
     wall = time.perf_counter() - t
     st = pstats.Stats(pr)
-    stages = {
+    stages = {  # (file, function) as cProfile names them; a renamed module shows 0
         "boilerplate.strip_boilerplate": ("boilerplate.py", "strip_boilerplate"),
         "normalize.normalize (all callers)": ("normalize.py", "normalize"),
-        "tokens.content_terms": ("tokens.py", "content_terms"),
-        "features.term_vector": ("features.py", "term_vector"),
-        "features.bigram_vector": ("features.py", "bigram_vector"),
+        "terms.content_terms": ("terms.py", "content_terms"),
+        "features.term_matrices": ("features.py", "term_matrices"),
         "shingle.shingle_many": ("shingle.py", "shingle_many"),
         "signature.sign_many": ("signature.py", "sign_many"),
-        "pipeline.group (LSH + verify + linkage)": ("pipeline.py", "group"),
-        "index.candidate_pairs": ("index.py", "candidate_pairs"),
-        "features.Features.similarities (verify)": ("features.py", "similarities"),
-        "pipeline._member_scores": ("pipeline.py", "_member_scores"),
-        "pipeline._featurize_all": ("pipeline.py", "_featurize_all"),
+        "features.featurize (all of the above)": ("features.py", "featurize"),
+        "grouping.group (LSH + verify + linkage)": ("grouping.py", "group"),
+        "lsh.candidate_pairs": ("lsh.py", "candidate_pairs"),
+        "score.pair_scores (verify + member scores)": ("score.py", "pair_scores"),
+        "linkage.average_linkage": ("linkage.py", "average_linkage"),
     }
     _print(
         f"\n## 6. Profile: cluster_texts on {len(texts)} articles under cProfile "
@@ -426,77 +414,11 @@ def bench_profile(texts: list[str]) -> None:
     _print("```")
 
 
-# ----------------------------------------------------------------------------- 7 suggestions
-def bench_suggestions(texts: list[str]) -> None:
-    """Prototype of a change proposed for features.py (not owned here), output checked equal."""
-    _print(f"\n## 7. Suggested change, measured ({len(texts)} raw articles)")
-    # features.py: term vectors of a whole batch at once instead of a Counter per document
-    from dupdetect.features import (
-        TermMatrix,
-        _term_id,
-        _term_ids,
-        bigram_vector,
-        prepare,
-        term_vector,
-    )
-
-    terms = [prepare(x) for x in texts]
-
-    def batch_matrices(term_lists):
-        get = _term_ids.get
-        ids = np.array([get(t) or _term_id(t) for tl in term_lists for t in tl], dtype=np.uint64)
-        lens = np.fromiter((len(t) for t in term_lists), np.int64, len(term_lists))
-        n = len(term_lists)
-        doc = np.repeat(np.arange(n, dtype=np.uint64), lens)
-
-        def mat(d_, id_):
-            k, c = np.unique((d_ << np.uint64(32)) | id_, return_counts=True)
-            d = (k >> np.uint64(32)).astype(np.int64)
-            w = c.astype(np.float64)
-            w /= np.sqrt(np.bincount(d, weights=w * w, minlength=n))[d]
-            off = np.zeros(n + 1, np.int64)
-            np.cumsum(np.bincount(d, minlength=n), out=off[1:])
-            return TermMatrix(
-                (k & np.uint64(0xFFFFFFFF)).astype(np.uint32), w.astype(np.float32), off
-            )
-
-        same = np.ones(ids.size, bool)
-        same[(np.cumsum(lens) - lens)[lens > 0]] = False  # first term of a document
-        p = np.flatnonzero(same[1:]) + 1
-        a, b = ids[p - 1], ids[p]
-        bid = ((a * np.uint64(0x9E3779B1)) ^ (b + np.uint64(0x7F4A7C15))) & np.uint64(0xFFFFFFFF)
-        return mat(doc, ids), mat(doc[p], bid)
-
-    batch_matrices(terms)  # fill the term-id cache first, so neither side pays for blake2b
-    t = time.perf_counter()
-    u0 = TermMatrix.from_vectors([term_vector(x) for x in terms])
-    b0 = TermMatrix.from_vectors([bigram_vector(x) for x in terms])
-    t0 = time.perf_counter() - t
-    t = time.perf_counter()
-    u1, b1 = batch_matrices(terms)
-    t1 = time.perf_counter() - t
-    same_out = all(
-        np.array_equal(getattr(x, f), getattr(y, f))
-        for x, y in ((u0, u1), (b0, b1))
-        for f in ("ids", "weights", "offsets")
-    )
-    _print("\n| term matrices in featurize_terms (features.py) | s | speedup | output identical |")
-    _print("|---|---:|---:|---|")
-    _print(f"| current (Counter + TermVector per document) | {t0:.2f} | 1.00x | - |")
-    _print(
-        f"| one np.unique over (doc, term id) keys per batch | {t1:.2f} | {t0 / t1:.2f}x | "
-        f"{same_out} |"
-    )
-
-
 # ----------------------------------------------------------------------------- main
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="small sizes, a minute or two")
-    ap.add_argument(
-        "--sections", default="throughput,accuracy,parallel,profile,suggestions,e2e,scaling"
-    )
-    ap.add_argument("--scaling", default=None, help="comma-separated sizes")
+    ap.add_argument("--sections", default="throughput,accuracy,parallel,profile,e2e")
     ap.add_argument(
         "--e2e-tools",
         default="dupdetect,dupdetect-2workers,rensa,datasketch",
@@ -504,25 +426,31 @@ def main(argv: list[str] | None = None) -> None:
     )
     ap.add_argument("--job", nargs=2, metavar=("TOOL", "DIR"), help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
+    sections = a.sections.split(",")
+    unknown = sorted(set(sections) - {"throughput", "accuracy", "parallel", "profile", "e2e"})
+    if unknown:
+        ap.error(
+            f"unknown section(s) {unknown}; known: throughput, accuracy, parallel, profile, e2e "
+            "(scaling is benchmarks/bench_scale.py)"
+        )
 
     if a.job:
         tool, folder = a.job
-        if tool.startswith("scale:"):
-            out = _scale_job(int(tool.split(":")[1]))
-        elif tool.startswith("dupdetect"):
+        if tool.startswith("dupdetect"):
             out = _dupdetect_job(folder, int(tool.split("-")[1][0]) if "-" in tool else 1)
         else:
             out = _peer_job(tool, folder)
         print(json.dumps(out))
         return
 
-    if not _corpus.available():
-        _print(f"SaudiNewsNet not found in {_corpus.DEFAULT_DIR}; set SAUDINEWSNET. Skipping.")
+    t = time.perf_counter()
+    arts = _data.saudinewsnet()
+    if arts is None:
+        _print(f"SaudiNewsNet not found in {_data.SAUDINEWSNET}; set SAUDINEWSNET. Skipping.")
         return
+    load_s = time.perf_counter() - t
     import datasketch
-    import rensa  # noqa: F401
 
-    sections = a.sections.split(",")
     head = subprocess.run(
         ["git", "-C", HERE, "log", "-1", "--format=%h %s"], capture_output=True, text=True
     ).stdout.strip()[:80]
@@ -534,12 +462,10 @@ def main(argv: list[str] | None = None) -> None:
         f"{datasketch.__version__}, {os.cpu_count()} CPUs, {platform.machine()}, "
         f"load average at start {os.getloadavg()[0]:.1f}"
     )
-    t = time.perf_counter()
-    arts = _corpus.load_articles()
     texts = [x["text"] for x in arts]
     _print(
         f"SaudiNewsNet: {len(texts)} articles, {sum(map(len, texts)):,} characters "
-        f"(loaded in {time.perf_counter() - t:.1f} s)"
+        f"(loaded in {load_s:.1f} s)"
     )
     q = a.quick
     if "throughput" in sections:
@@ -550,14 +476,9 @@ def main(argv: list[str] | None = None) -> None:
         bench_parallel(texts[: 4000 if q else 8000])
     if "profile" in sections:
         bench_profile(texts[: 2000 if q else 4000])
-    if "suggestions" in sections:
-        bench_suggestions(texts[: 1500 if q else 5000])
     if "e2e" in sections:
         e2e = texts[:3000] if q else texts
         bench_e2e(e2e, a.e2e_tools.split(","))
-    if "scaling" in sections:
-        sizes = a.scaling or ("2000,10000" if q else "10000,30000")
-        bench_scaling(texts, [int(x) for x in sizes.split(",")])
     _print(f"\nload average at end {os.getloadavg()[0]:.1f} (machine shared with other jobs)")
 
 

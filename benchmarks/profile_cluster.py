@@ -1,24 +1,28 @@
-"""Where cluster_texts() spends its time, stage by stage, on SaudiNewsNet (one process).
+"""Where cluster_texts() spends its time, stage by stage, on SaudiNewsNet.
 
-    python benchmarks/profile_cluster.py [--zips N]
+    python benchmarks/profile_cluster.py [--zips N] [--workers N]
 
-Reads ../shared/eval/saudinewsnet/*.zip (skips when absent); prints seconds per stage.
+Reads ../shared/eval/saudinewsnet/*.zip (``_data.saudinewsnet``; skips when absent); prints
+seconds per stage, each stage rebuilt from public API (``dupdetect.parallel.featurize_parallel``,
+``_candidates.candidate_stage``, ``Features.similarities``, ``grouping.group``).
 """
 
 from __future__ import annotations
 
 import argparse
-import glob
-import json
+import sys
 import time
-import zipfile
 from pathlib import Path
 
-from dupdetect import pipeline
-from dupdetect.lsh import candidate_pairs, estimated_jaccard_pairs
-from dupdetect.settings import Settings
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "eval" / "saudinewsnet"
+import _data  # noqa: E402
+from _candidates import candidate_stage  # noqa: E402
+
+from dupdetect.grouping import group  # noqa: E402
+from dupdetect.parallel import featurize_parallel  # noqa: E402
+from dupdetect.settings import Settings  # noqa: E402
 
 
 def main() -> int:
@@ -26,36 +30,29 @@ def main() -> int:
     ap.add_argument("--zips", type=int, default=None, help="only the first N daily zips")
     ap.add_argument("--workers", type=int, default=1)
     a = ap.parse_args()
-    zips = sorted(glob.glob(str(DATA / "*.zip")))[: a.zips]
-    if not zips:
-        print(f"skipped: no zips in {DATA}")
+    records = _data.saudinewsnet(max_zips=a.zips)
+    if records is None:
+        print(f"skipped: no zips in {_data.SAUDINEWSNET}")
         return 0
-    texts = []
-    for z in zips:
-        name = Path(z).stem + ".json"
-        texts += [f"{x['title']}\n{x['content']}" for x in json.load(zipfile.ZipFile(z).open(name))]
+    texts = [r["text"] for r in records]
     s = Settings()
     t0 = time.perf_counter()
-    f = pipeline._featurize_all(texts, s, False, a.workers)
+    f = featurize_parallel(texts, s, workers=a.workers)
     t1 = time.perf_counter()
-    pairs = candidate_pairs(f.signatures, *s.lsh_params, eligible=~f.short)
+    cand = candidate_stage(f, s)
     t2 = time.perf_counter()
-    est = estimated_jaccard_pairs(f.signatures, pairs)
-    kept = pairs[est >= pipeline.PREFILTER_FRACTION * s.candidate_threshold]
+    f.similarities(cand.kept)
     t3 = time.perf_counter()
-    f.similarities(kept)
+    group(f, s)
     t4 = time.perf_counter()
-    groups, _, _ = pipeline.group(f, s)
-    t5 = time.perf_counter()
-    pipeline._member_scores_many(f, groups)
-    t6 = time.perf_counter()
     print(f"{len(texts)} articles, workers={a.workers}")
     print(f"featurize          {t1 - t0:6.1f} s")
-    print(f"LSH candidates     {t2 - t1:6.1f} s  ({len(pairs):,} pairs)")
-    print(f"MinHash prefilter  {t3 - t2:6.1f} s  ({len(kept):,} kept)")
-    print(f"verification       {t4 - t3:6.1f} s")
-    print(f"group() in full    {t5 - t4:6.1f} s  (candidates + prefilter + verify + linkage)")
-    print(f"member scores      {t6 - t5:6.1f} s")
+    print(
+        f"LSH + prefilter    {t2 - t1:6.1f} s  ({len(cand.proposed):,} proposed, "
+        f"{len(cand.kept):,} kept)"
+    )
+    print(f"verification       {t3 - t2:6.1f} s")
+    print(f"group() in full    {t4 - t3:6.1f} s  (candidates + prefilter + verify + linkage)")
     return 0
 
 

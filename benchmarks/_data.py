@@ -1,7 +1,14 @@
-"""Loaders for the third-party evaluation data in ``../shared/eval`` (never copied into the repo),
-plus a small English news set written for this benchmark (original text, not from any outlet).
+"""Every benchmark's data, read from ``../shared`` (never copied into the repository).
 
-Every loader returns ``None`` when its file is absent, so the harness can skip that section.
+    ../shared/eval/saudinewsnet/*.zip     -> saudinewsnet(), sentences()   (speed, scale, story)
+    ../shared/eval/semeval2022_ar_dev.jsonl -> semeval()                   (quality)
+    ../shared/eval/ecbplus_dev/            -> ecbplus()                    (quality, English)
+    ../shared/eval/ans_stance_dev.csv      -> ans_stance()                 (quality, headlines)
+    ../shared/seeds/*.txt                  -> seeds()                      (quality)
+    ENGLISH                                   a small English set written for this benchmark
+
+Every loader returns ``None`` when its data is absent, so a script can skip that section.
+``$DUPDETECT_EVAL``, ``$DUPDETECT_SEEDS`` and ``$SAUDINEWSNET`` override the folders.
 """
 
 from __future__ import annotations
@@ -10,16 +17,68 @@ import csv
 import glob
 import json
 import os
+import re
 import zipfile
 from pathlib import Path
 from typing import Any
 
+__all__ = [
+    "EVAL",
+    "SEEDS",
+    "SAUDINEWSNET",
+    "saudinewsnet",
+    "sentences",
+    "semeval",
+    "ecbplus",
+    "ans_stance",
+    "seeds",
+    "ENGLISH",
+]
+
 REPO = Path(__file__).resolve().parents[1]
 EVAL = Path(os.environ.get("DUPDETECT_EVAL", REPO.parent / "shared" / "eval"))
 SEEDS = Path(os.environ.get("DUPDETECT_SEEDS", REPO.parent / "shared" / "seeds"))
+SAUDINEWSNET = Path(os.environ.get("SAUDINEWSNET", EVAL / "saudinewsnet"))
+
+
+def saudinewsnet(max_zips: int | None = None) -> list[dict[str, Any]] | None:
+    """SaudiNewsNet records in zip-name order, then file order (None when absent).
+
+    Each zip holds one JSON array of ``{source, url, date_extracted, title, author, content}``;
+    every record gets ``text = title.strip() + "\\n" + content``, the document the benchmarks
+    cluster.
+    """
+    zips = sorted(glob.glob(str(SAUDINEWSNET / "*.zip")))[:max_zips]
+    if not zips:
+        return None
+    out: list[dict[str, Any]] = []
+    for path in zips:
+        with zipfile.ZipFile(path) as z:
+            for name in sorted(n for n in z.namelist() if n.endswith(".json")):
+                for rec in json.loads(z.read(name).decode("utf-8")):
+                    rec["title"] = (rec.get("title") or "").strip()
+                    rec["text"] = f"{rec['title']}\n{rec.get('content') or ''}"
+                    out.append(rec)
+    return out
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?؟])\s+|\n+")
+
+
+def sentences(records: list[dict[str, Any]], *, min_words: int = 6) -> list[str]:
+    """Distinct sentences of the records' ``content`` with at least ``min_words`` words, in
+    first-seen order (wire copies repeat sentences across outlets; each is kept once)."""
+    seen: dict[str, None] = {}
+    for rec in records:
+        for s in _SENTENCE_END.split(rec.get("content") or ""):
+            s = s.strip()
+            if len(s.split()) >= min_words:
+                seen.setdefault(s, None)
+    return list(seen)
 
 
 def semeval() -> list[dict[str, Any]] | None:
+    """SemEval-2022 ar-ar pairs: ``pair, title_1, text_1, title_2, text_2, overall`` (1..4)."""
     p = EVAL / "semeval2022_ar_dev.jsonl"
     if not p.is_file():
         return None
@@ -27,19 +86,17 @@ def semeval() -> list[dict[str, Any]] | None:
         return [json.loads(line) for line in f if line.strip()]
 
 
-def saudinewsnet(max_zips: int | None = None) -> list[dict[str, Any]] | None:
-    zips = sorted(glob.glob(str(EVAL / "saudinewsnet" / "*.zip")))
-    if not zips:
+def ecbplus() -> tuple[Path, dict[str, str]] | None:
+    """ECB+ dev: ``(docs folder, file name -> event label)`` (496 documents, 42 events)."""
+    root = EVAL / "ecbplus_dev"
+    labels = root / "labels.json"
+    if not labels.is_file() or not (root / "docs").is_dir():
         return None
-    out: list[dict[str, Any]] = []
-    for z in zips[:max_zips]:
-        with zipfile.ZipFile(z) as f:
-            for name in f.namelist():
-                out.extend(json.loads(f.read(name)))
-    return out
+    return root / "docs", json.loads(labels.read_text(encoding="utf-8"))
 
 
 def ans_stance(split: str = "dev") -> list[tuple[str, str, str]] | None:
+    """ANS headline pairs ``(s1, s2, stance)``; stance is agree / disagree / other."""
     p = EVAL / f"ans_stance_{split}.csv"
     if not p.is_file():
         return None
@@ -48,12 +105,13 @@ def ans_stance(split: str = "dev") -> list[tuple[str, str, str]] | None:
 
 
 def seeds() -> Path | None:
+    """The seeds folder (000 and 003 one story, 001 the same people at another event)."""
     return SEEDS if SEEDS.is_dir() and any(SEEDS.glob("*.txt")) else None
 
 
-# --------------------------------------------------------------------------------------------
-# English sanity set, written for this benchmark. Keys: "<topic>_<n>"; items sharing a key with a
-# trailing letter (x_1a / x_1b) are the intended near-duplicates, everything else must stay apart.
+# English sanity set, written for this benchmark (original text, not from any outlet). Keys:
+# "<topic>_<n>"; items sharing a key with a trailing letter (x_1a / x_1b) are the intended
+# near-duplicates, everything else must stay apart.
 ENGLISH: dict[str, str] = {
     "rail_1a": "The city council approved a plan on Tuesday to extend the northern tram line by "
     "six kilometres, adding four stations between the harbour and the university campus. "
