@@ -56,6 +56,7 @@ from _variants import BY_NAME, Variant, active, current  # noqa: E402
 import dupdetect  # noqa: E402
 from dupdetect import Settings  # noqa: E402
 from dupdetect.features import Features, featurize, prepare  # noqa: E402
+from dupdetect.grouping import pair_thresholds  # noqa: E402
 
 
 # --------------------------------------------------------------------------------------------
@@ -87,7 +88,7 @@ def candidate_recall(F: Features, kept: np.ndarray, positives: np.ndarray, st: S
     among those whose verified score clears the threshold, and among all of them."""
     positives = np.asarray(positives, dtype=np.int64).reshape(-1, 2)
     scores = F.similarities(positives) if len(positives) else np.zeros(0)
-    clear = scores >= st.threshold
+    clear = scores >= pair_thresholds(F.latin, positives, st)  # the cut each pair meets
     hit = contains(kept, positives) if len(kept) else np.zeros(len(positives), bool)
     return {
         "pairs": len(positives),
@@ -188,7 +189,7 @@ def section_semeval(st: Settings, verbose: bool) -> dict[str, Any] | None:
         )
         print(
             f"[semeval] candidate recall {cr['recall']:.3f} of the {cr['clear']} same-story "
-            f"pairs scoring >= {st.threshold}; plain {cr['plain']:.3f} of all {cr['pairs']}"
+            f"pairs clearing their threshold; plain {cr['plain']:.3f} of all {cr['pairs']}"
         )
     return out
 
@@ -362,7 +363,7 @@ def section_ecb(st: Settings, verbose: bool) -> dict[str, Any] | None:
         )
         print(
             f"[ecb] candidate recall {cr['recall']:.3f} of the {cr['clear']} same-event pairs "
-            f"scoring >= {st.threshold}; plain {cr['plain']:.3f} of all {cr['pairs']}; "
+            f"clearing their threshold ({st.latin_threshold} for English); plain {cr['plain']:.3f} of all {cr['pairs']}; "
             f"{len(kept):,} pairs kept by the candidate stage"
         )
     return out
