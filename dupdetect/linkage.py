@@ -82,6 +82,7 @@ def average_linkage(
     most ``window`` apart, i.e. the merged cluster's time span stays within the window. Spans only
     grow by merging, so a merge refused once is never possible later.
     """
+    # one function on purpose: the heap, the sums and the spans are updated together per merge
     cid = {m: i for i, m in enumerate(sorted(members))}
     clusters: dict[int, list[int]] = {i: [m] for m, i in cid.items()}
     span: dict[int, tuple[float, float]] = {}  # cluster -> (earliest, latest) known time

@@ -276,6 +276,7 @@ def cluster_dataframe(
     Caches intermediate results and runs the stages eagerly (timings and counts are filled in);
     ``assignments`` and ``pairs`` are cached DataFrames.
     """
+    # ~70 lines on purpose: the stages and their timings read top to bottom, each one call
     F = require_spark()
     s = Settings.from_options(settings, threshold=threshold, **options)
     found = default_columns(df.columns)

@@ -105,6 +105,7 @@ def cluster_path(
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m dupdetect.spark INPUT OUTPUT [--master local[4]] [--threshold T] ...``"""
+    # long because argparse declarations are: one option per few lines, no logic among them
     p = argparse.ArgumentParser(
         prog="python -m dupdetect.spark",
         description="Cluster news articles into stories on Apache Spark; writes parquet "
