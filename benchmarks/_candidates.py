@@ -43,7 +43,9 @@ def candidate_stage(
     """
     frac = PREFILTER_FRACTION if prefilter is None else prefilter
     bands, rows = settings.lsh_params
-    proposed = candidate_pairs(features.signatures, bands, rows, eligible=~features.short)
+    proposed = candidate_pairs(
+        features.signatures, bands, rows, eligible=~features.short, times=times, window=window
+    )
     if not len(proposed):
         return Candidates(proposed, proposed)
     est = estimated_jaccard_pairs(features.signatures, proposed)

@@ -77,7 +77,9 @@ def group(
     stage = on_stage or (lambda name, **sizes: None)
     n = len(features)
     bands, rows = settings.lsh_params
-    pairs = candidate_pairs(features.signatures, bands, rows, eligible=~features.short)
+    pairs = candidate_pairs(
+        features.signatures, bands, rows, eligible=~features.short, times=times, window=window
+    )
     if len(pairs):
         est = estimated_jaccard_pairs(features.signatures, pairs)
         keep = est >= PREFILTER_FRACTION * settings.candidate_threshold

@@ -22,6 +22,7 @@ __all__ = [
     "band_keys",
     "all_band_keys",
     "pairs_in_runs",
+    "windowed_codes",
     "candidate_pairs",
     "estimated_jaccard_pairs",
     "make_lsh",
@@ -126,11 +127,21 @@ def all_band_keys(signatures: np.ndarray, bands: int, rows: int) -> np.ndarray:
 
 
 def candidate_pairs(
-    signatures: np.ndarray, bands: int, rows: int, eligible: np.ndarray | None = None
+    signatures: np.ndarray,
+    bands: int,
+    rows: int,
+    eligible: np.ndarray | None = None,
+    *,
+    times: np.ndarray | None = None,
+    window: float | None = None,
 ) -> np.ndarray:
     """Candidate pairs ``(i, j)``, ``i < j``, sorted, as an ``(m, 2)`` int64 array.
 
     ``eligible`` (bool per row) excludes documents that must never be grouped (too short).
+    With ``times`` (epoch seconds per row, NaN unknown) and ``window`` (seconds), only pairs
+    that may be at most ``window`` apart are proposed: the same pairs as without a window minus
+    some that are further apart (:func:`windowed_codes`), so the work follows the stream's rate
+    instead of the square of its length.
     """
     n, k = signatures.shape
     if bands * rows > k:
@@ -142,9 +153,12 @@ def candidate_pairs(
     all_codes = []
     for b in range(bands):  # one band at a time: memory stays at one key per document
         keys = band_keys(sigs, b * rows, (b + 1) * rows)
-        order = np.argsort(keys, kind="stable")
-        codes = pairs_in_runs(idx[order], keys[order])
-        if codes.size:  # no duplicates inside one band: two documents share one key per band
+        if times is not None and window is not None:
+            codes = windowed_codes(idx, keys, times[idx], window, n)
+        else:
+            order = np.argsort(keys, kind="stable")
+            codes = pairs_in_runs(idx[order], keys[order])
+        if codes.size:
             all_codes.append(codes)
     if not all_codes:
         return np.zeros((0, 2), dtype=np.int64)
@@ -155,6 +169,48 @@ def candidate_pairs(
     if codes.size > 1:
         codes = codes[np.concatenate(([True], codes[1:] != codes[:-1]))]
     return np.stack([codes >> 32, codes & 0xFFFFFFFF], axis=1)
+
+
+_BLOCK_SALT = np.uint64(0xD6E8FEB86659FD93)
+
+
+def _salted(keys: np.ndarray, blocks: np.ndarray) -> np.ndarray:
+    """One 64-bit key for (band key, time block), folded like :func:`band_keys` folds a band's
+    values (plain XOR of two hashes collides on structured inputs)."""
+    return fmix64(keys * _M + fmix64(blocks ^ _BLOCK_SALT))
+
+
+def windowed_codes(
+    docs: np.ndarray, keys: np.ndarray, times: np.ndarray, window: float, n: int
+) -> np.ndarray:
+    """Pair codes of one band for documents that share a key and may be ``window`` apart.
+
+        Time is cut into blocks of ``window``; a dated document is entered under (key, its block)
+        and (key, the block before), so two documents at most ``window`` apart always share one
+        entry, and two far apart never do: each key's bucket is split by time (entry ``b`` is salted
+    with ``b + 1``, entry ``b - 1`` with ``b``, so no negative block is needed). An undated document
+        pairs with every document of its bucket (the window does not constrain it).
+    """
+    dated = ~np.isnan(times)
+    out: list[np.ndarray] = []
+    if dated.any():
+        t = times[dated]
+        block = np.floor((t - t.min()) / window).astype(np.uint64)
+        kd = keys[dated]
+        ids = np.concatenate([docs[dated], docs[dated]])
+        salted = np.concatenate([_salted(kd, block + np.uint64(1)), _salted(kd, block)])
+        order = np.argsort(salted, kind="stable")
+        out.append(pairs_in_runs(ids[order], salted[order]))
+    if not dated.all():  # buckets holding an undated document: its pairs with every member
+        order = np.argsort(keys, kind="stable")
+        ks, ds, und = keys[order], docs[order], ~dated[order]
+        run = np.concatenate(([0], np.cumsum(ks[1:] != ks[:-1])))
+        sel = np.isin(run, np.unique(run[und]))
+        codes = pairs_in_runs(ds[sel], ks[sel])
+        undated = np.zeros(n, dtype=bool)
+        undated[docs[~dated]] = True
+        out.append(codes[undated[codes >> 32] | undated[codes & 0xFFFFFFFF]])
+    return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
 
 
 def estimated_jaccard_pairs(signatures: np.ndarray, pairs: np.ndarray) -> np.ndarray:

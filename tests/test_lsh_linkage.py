@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dupdetect.features import featurize
 from dupdetect.linkage import UnionFind, average_linkage, components
@@ -84,3 +86,27 @@ def test_optimal_bands_is_datasketchs_choice(num_perm):
 
     for t in (0.05, 0.1, 0.15, 0.2, 0.3, 0.5, 0.8):
         assert optimal_bands(t, num_perm) == tuple(_optimal_param(t, num_perm, 0.5, 0.5))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    seed=st.integers(0, 10_000),
+    n=st.integers(2, 300),
+    undated=st.floats(0.0, 0.5),
+    window=st.sampled_from([3600.0, 86400.0, 3 * 86400.0]),
+)
+def test_windowed_candidates_are_the_in_window_ones(seed, n, undated, window) -> None:
+    """A window makes the LSH split buckets by time: the same pairs as without one, minus only
+    pairs whose dates are further apart than the window."""
+    from dupdetect.timewindow import outside_window
+
+    rng = np.random.default_rng(seed)
+    sigs = rng.integers(0, 4, size=(n, 16), dtype=np.uint32)  # few values: many collisions
+    times = rng.uniform(0, 20 * 86400, size=n)
+    times[rng.random(n) < undated] = np.nan
+    eligible = rng.random(n) > 0.1
+    full = candidate_pairs(sigs, 8, 2, eligible=eligible)
+    full = full[~outside_window(times, window, full)]
+    got = candidate_pairs(sigs, 8, 2, eligible=eligible, times=times, window=window)
+    got = got[~outside_window(times, window, got)]
+    assert {tuple(p) for p in got.tolist()} == {tuple(p) for p in full.tolist()}
