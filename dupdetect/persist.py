@@ -5,11 +5,11 @@
          --Storage.restore()--> a new in-memory StoryIndex
 
 Format (little-endian): magic ``DDSTORY\\0``, u32 version, u64 header length, header JSON
-(settings, fingerprint, window, counters, stories, events), u64 record count, then per record
-u32 length + packed record (:func:`dupdetect.storage.pack_record`), then a 32-byte blake2b of
-everything before it. A file that is not one, is truncated or corrupted, or declares lengths it
-does not hold is refused with a ``ValueError`` that says so; nothing is allocated beyond the
-file's own size.
+(settings, fingerprint, window, counters, stories, events, retired ids, epoch), u64 record
+count, then per record u32 length + packed record (:func:`dupdetect.storage.pack_record`), then
+a 32-byte blake2b of everything before it. A file that is not one, is truncated or corrupted,
+or declares lengths it does not hold is refused with a ``ValueError`` that says so; nothing is
+allocated beyond the file's own size.
 """
 
 from __future__ import annotations
@@ -54,6 +54,8 @@ def save(index: StoryIndex, path: str | os.PathLike[str]) -> None:
         "watermark": snap.watermark,
         "story_of": {str(r.record.num): r.story for r in snap.stored},
         "events": snap.events,
+        "retired": snap.retired,
+        "epoch": snap.epoch,
     }
     write_atomic(Path(path), encode(header, [pack_record(r.record) for r in snap.stored]))
 
@@ -195,6 +197,13 @@ def _restore(
     for blob in blobs:
         rec = unpack_record(blob)
         stored.append(Stored(rec, story_of[str(rec.num)]))
-    snap = Snapshot(stored, dict(header["counters"]), header["watermark"], list(header["events"]))
+    snap = Snapshot(
+        stored,
+        dict(header["counters"]),
+        header["watermark"],
+        list(header["events"]),
+        dict(header.get("retired", {})),
+        header.get("epoch"),
+    )
     idx.storage.restore(snap, idx.band_keys)
     return idx
