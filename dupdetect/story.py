@@ -275,14 +275,19 @@ class StoryIndex:
             except (TypeError, ValueError) as e:
                 raise TypeError(f"meta must be JSON-serializable: {e}") from None
         st = self.storage
-        if not replace and st.number_of(doc_id) is not None:
-            raise self._indexed(doc_id)
-        pub = self._default_time() if published is None else _published_time(published)
+        given = None if published is None else _published_time(published)
         sig, profile, short, n_terms = self._featurize(text)
-        cutoff = self._cutoff(self._newest(pub))
+
+        def prelude() -> tuple[float, int, float | None]:  # retried while the server restarts
+            if not replace and st.number_of(doc_id) is not None:
+                raise self._indexed(doc_id)
+            pub = self._default_time() if given is None else given
+            return pub, st.next_number("doc"), self._cutoff(self._newest(pub))
+
+        pub, num, cutoff = st.transact(prelude)
         if cutoff is not None:
             self._evict(cutoff, self.evict_batch)
-        rec = Record(st.next_number("doc"), doc_id, pub, short, sig, profile, meta)
+        rec = Record(num, doc_id, pub, short, sig, profile, meta)
         flag = None
         if short:
             flag = (

@@ -63,111 +63,11 @@ from .base import (
     story_number,
     unpack_record,
 )
+from .redis_scripts import CANDIDATES, COMMIT
 
-__all__ = ["RedisStorage"]
+__all__ = ["RedisStorage", "masked_url"]
 
 T = TypeVar("T")
-
-# KEYS[1] = the sig hash, KEYS[2] = the identity key, KEYS[3..] = the bucket sets; ARGV[1] = the
-# identity this writer bound to. The union of the buckets and the packed signature of each
-# member, in one round trip (HMGET in chunks: Lua's unpack() stack limit). Replies are flat
-# strings (numbers with a signature, their signatures concatenated, numbers without one, and
-# '1' when the identity still matches): a client parses 4 bulk strings, not 2 per proposal.
-_CANDIDATES = """
-local same = redis.call('GET', KEYS[2]) == ARGV[1] and '1' or '0'
-local nums = redis.call('SUNION', unpack(KEYS, 3))
-local have, sigs, lost = {}, {}, {}
-for i = 1, #nums, 4000 do
-  local last = math.min(i + 3999, #nums)
-  local part = redis.call('HMGET', KEYS[1], unpack(nums, i, last))
-  for j = 1, #part do
-    if part[j] then
-      have[#have + 1] = nums[i + j - 1]
-      sigs[#sigs + 1] = part[j]
-    else
-      lost[#lost + 1] = nums[i + j - 1]
-    end
-  end
-end
-return {table.concat(have, ','), table.concat(sigs), table.concat(lost, ','), same}
-"""
-
-# The whole write of one Change, atomic. ARGV[1] = namespace, ARGV[2] = the identity this writer
-# bound to, ARGV[3] = the plan (JSON, numbers as strings), ARGV[4..] = packed record and signature
-# of each insert. Checks first (nothing is written when one fails), then deletes (reading each
-# document's story *now*), inserts, moves (merges), events, watermark (a max), version.
-_COMMIT = """
-local ns = ARGV[1]
-local function k(s) return ns .. ':' .. s end
-local ident = redis.call('GET', k('id'))
-if ident ~= ARGV[2] then return {'lost', ident or ''} end
-local plan = cjson.decode(ARGV[3])
-local deleting = {}
-for _, d in ipairs(plan.del) do deleting[d[1]] = true end
-for _, ins in ipairs(plan.ins) do
-  local held = redis.call('HGET', k('ids'), ins[2])
-  if held == ins[1] then return {'done'} end  -- a retried commit that had gone through
-  if held and not deleting[held] then return {'exists', ins[2]} end
-end
-local function leave(story, num)
-  redis.call('SREM', k('s:' .. story), num)
-  if redis.call('SCARD', k('s:' .. story)) == 0 then  -- gone, with the ids it had absorbed
-    redis.call('ZREM', k('stories'), story)
-    for _, o in ipairs(redis.call('SMEMBERS', k('abs:' .. story))) do
-      redis.call('HDEL', k('ret'), o)
-    end
-    redis.call('DEL', k('abs:' .. story))
-  end
-end
-for _, d in ipairs(plan.del) do
-  local num = d[1]
-  local story = redis.call('HGET', k('sto'), num)
-  if story then
-    redis.call('HDEL', k('rec'), num)
-    redis.call('HDEL', k('sig'), num)
-    redis.call('HDEL', k('sto'), num)
-    if redis.call('HGET', k('ids'), d[2]) == num then redis.call('HDEL', k('ids'), d[2]) end
-    redis.call('ZREM', k('t'), num)
-    for _, b in ipairs(d[3]) do redis.call('SREM', b, num) end
-    leave(story, num)
-  end
-end
-for i, ins in ipairs(plan.ins) do
-  local num, story = ins[1], ins[3]
-  redis.call('HSET', k('rec'), num, ARGV[2 + 2 * i])
-  if ins[6] == '1' then redis.call('HSET', k('sig'), num, ARGV[3 + 2 * i]) end
-  redis.call('HSET', k('sto'), num, story)
-  redis.call('HSET', k('ids'), ins[2], num)
-  redis.call('SADD', k('s:' .. story), num)
-  redis.call('ZADD', k('stories'), ins[4], story)
-  redis.call('ZADD', k('t'), ins[5], num)
-  for _, b in ipairs(ins[7]) do redis.call('SADD', b, num) end
-end
-for _, m in ipairs(plan.mov) do
-  local retired, survivor = m[2], m[3]
-  for _, n in ipairs(m[1]) do
-    redis.call('SADD', k('s:' .. survivor), n)
-    redis.call('HSET', k('sto'), n, survivor)
-  end
-  redis.call('DEL', k('s:' .. retired))
-  redis.call('ZREM', k('stories'), retired)
-  local olds = redis.call('SMEMBERS', k('abs:' .. retired))
-  olds[#olds + 1] = retired
-  for _, o in ipairs(olds) do
-    redis.call('HSET', k('ret'), o, survivor)
-    redis.call('SADD', k('abs:' .. survivor), o)
-  end
-  redis.call('DEL', k('abs:' .. retired))
-end
-for _, e in ipairs(plan.ev) do redis.call('RPUSH', k('events'), e) end
-if #plan.ev > 0 then redis.call('LTRIM', k('events'), -tonumber(plan.keep), -1) end
-if plan.wm then
-  local cur = redis.call('GET', k('wm'))
-  if not cur or tonumber(plan.wm) > tonumber(cur) then redis.call('SET', k('wm'), plan.wm) end
-end
-redis.call('INCR', k('v'))
-return {'ok'}
-"""
 
 
 def _ints(raw: bytes) -> list[int]:
@@ -241,8 +141,8 @@ class RedisStorage(Storage):
         self._connect()
         self._retry_for = float(lock_wait)
         del lock_timeout  # no lock any more; the option stays accepted
-        self._candidates = self.r.register_script(_CANDIDATES)
-        self._commit = self.r.register_script(_COMMIT)
+        self._candidates = self.r.register_script(CANDIDATES)
+        self._commit = self.r.register_script(COMMIT)
         self._local = threading.local()
         self._ident_raw: bytes | None = None
         # number -> Record: numbers are never reused and records never change, so a cached
@@ -253,6 +153,8 @@ class RedisStorage(Storage):
         self.conflicts = 0
         #: seconds spent backing off before re-running (conflicts, a restarting server)
         self.lock_wait_total = 0.0
+        #: the namespace version written by this process's last commit (commit order)
+        self.last_version: int | None = None
 
     def _connect(self) -> None:
         """PING (fail here, with the URL in the message) and warn when nothing is persisted."""
@@ -556,6 +458,8 @@ class RedisStorage(Storage):
             except self._redis.WatchError:
                 raise Conflict("what this commit read changed meanwhile") from None
         status = reply[0]
+        if status == b"ok":
+            self.last_version = int(reply[1])
         if status == b"lost":
             raise self._lost(reply[1] or None)
         if status == b"exists":
@@ -580,9 +484,8 @@ class RedisStorage(Storage):
         counters go on. Other writers bound to the old epoch get :class:`NamespaceLost`."""
         counters = self.counters()
         self.r.delete(self._k("id"))  # first: concurrent writers fail from here on
-        pattern = "".join("\\" + c if c in "*?[]\\" else c for c in self.namespace) + ":*"
         batch = []
-        for key in self.r.scan_iter(match=pattern, count=10_000):
+        for key in self.r.scan_iter(match=self._pattern("*"), count=10_000):
             batch.append(key)
             if len(batch) >= 10_000:
                 self.r.unlink(*batch)
@@ -594,6 +497,62 @@ class RedisStorage(Storage):
         self._cache.clear()
         if self.identity is not None:
             self.bind(self.identity.fingerprint, self.identity.settings)
+
+    def audit(self, keys_of: Callable[[Record], list[int]]) -> list[str]:
+        """Every disagreement between the namespace's structures (empty when consistent): each
+        record has its story, id, time, signature and buckets, and nothing else refers to a
+        record that is not there. For tests and operators; reads everything (not for hot use)."""
+        r, k, bad = self.r, self._k, []
+        recs = {int(n): unpack_record(b) for n, b in r.hgetall(k("rec")).items()}
+        sto = {int(n): s.decode() for n, s in r.hgetall(k("sto")).items()}
+        ids = {json.loads(j): int(n) for j, n in r.hgetall(k("ids")).items()}
+        sig = {int(n) for n in r.hkeys(k("sig"))}
+        times = {int(n) for n in r.zrange(k("t"), 0, -1)}
+        live = {s.decode() for s in r.zrange(k("stories"), 0, -1)}
+        sets = {n: {int(x) for x in r.smembers(k("s", n))} for n in live}
+        if set(sto) != set(recs):
+            bad.append(
+                f"records without a story: {sorted(set(recs) - set(sto))}, "
+                f"stories without a record: {sorted(set(sto) - set(recs))}"
+            )
+        for num, rec in recs.items():
+            story = sto.get(num)
+            if ids.get(rec.doc_id) != num:
+                bad.append(f"doc {rec.doc_id!r} (#{num}): id map says {ids.get(rec.doc_id)}")
+            if story not in sets or num not in sets[story]:
+                bad.append(f"doc #{num}: not among the members of its story {story!r}")
+            if num not in times:
+                bad.append(f"doc #{num}: not in the time index")
+            keys = keys_of(rec) if not rec.short else []
+            if bool(keys) != (num in sig):
+                bad.append(f"doc #{num}: signature entry {'missing' if keys else 'extra'}")
+            for name in self._bucket_names(keys):
+                if not r.sismember(name, num):
+                    bad.append(f"doc #{num}: missing from bucket {name}")
+        for n in ids.values():
+            if n not in recs:
+                bad.append(f"id map points to missing doc #{n}")
+        for story, members in sets.items():
+            if not members:
+                bad.append(f"live story {story!r} has no members")
+            for n in members - set(recs):
+                bad.append(f"story {story!r} lists missing doc #{n}")
+        stray = times - set(recs)
+        if stray:
+            bad.append(f"time index lists missing docs {sorted(stray)}")
+        for name in r.scan_iter(match=self._pattern("b:*"), count=10_000):
+            for n in r.smembers(name):
+                if int(n) not in recs:
+                    bad.append(f"bucket {name.decode()} lists missing doc #{int(n)}")
+        for old, survivor in self.retired_map().items():
+            if survivor not in live:
+                bad.append(f"retired id {old!r} resolves to {survivor!r}, which is not live")
+        return bad
+
+    def _pattern(self, suffix: str) -> str:
+        """A SCAN pattern for this namespace's keys (glob characters in the name escaped)."""
+        escaped = "".join("\\" + c if c in "*?[]\\" else c for c in self.namespace)
+        return f"{escaped}:{suffix}"
 
     def close(self) -> None:
         self.r.close()
