@@ -149,3 +149,13 @@ def test_save_load_keeps_retired_ids_and_the_epoch(make_index, tmp_path):
     new = back.add("new", group_text(40, 0)).story_id
     epoch = idx.storage.identity.epoch
     assert new.startswith(f"s-{epoch}-" if epoch else "s-") and new not in ids.values()
+
+
+def test_a_shared_memory_storage_refuses_other_settings():
+    from dupdetect.settings import Settings
+    from dupdetect.storage import MemoryStorage
+
+    shared = MemoryStorage()
+    StoryIndex(storage=shared).add("a", group_text(0, 0))
+    with pytest.raises(ValueError, match="fingerprint"):
+        StoryIndex(Settings(num_perm=64, ngram=4), storage=shared)

@@ -131,3 +131,17 @@ def test_a_writer_with_other_settings_is_refused(redis_url):
     assert same.add("b", group_text(0, 0)).story_id == first.story_of("a")
     assert len(list(first.stories())) == 1
     first.clear()
+
+
+def test_a_namespace_cleared_by_another_writer_is_detected(redis_url):
+    from dupdetect.storage import NamespaceLost
+
+    ns = _ns()
+    a = StoryIndex(storage=redis_url, namespace=ns, window=None)
+    b = StoryIndex(storage=redis_url, namespace=ns, window=None)
+    old = a.add("x", group_text(0, 0)).story_id
+    b.clear()  # a new epoch: b goes on, a learns that its view is gone
+    with pytest.raises(NamespaceLost, match="another epoch"):
+        a.add("y", group_text(1, 0))
+    assert b.add("x", group_text(0, 0)).story_id != old and len(b) == 1
+    b.clear()
