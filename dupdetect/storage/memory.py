@@ -207,11 +207,11 @@ class MemoryStorage(Storage):
 
     def commit(self, change: Change) -> None:
         with self._lock:
-            deleted = {d.record.num for d in change.delete}
-            for ins in change.insert:
-                held = self._ids.get(ins.record.doc_id)
+            deleted = {rec.num for rec, _, _ in change.delete}
+            for rec, _, _ in change.insert:  # (plain tuples work too, e.g. a benchmark's preload)
+                held = self._ids.get(rec.doc_id)
                 if held is not None and held not in deleted:
-                    raise ValueError(f"doc_id {ins.record.doc_id!r} is already indexed")
+                    raise ValueError(f"doc_id {rec.doc_id!r} is already indexed")
             for rec, _, keys in change.delete:
                 self._delete(rec, keys)
             for rec, story, keys in change.insert:
