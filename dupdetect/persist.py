@@ -5,18 +5,20 @@
          --Storage.restore()--> a new in-memory StoryIndex
 
 Format (little-endian): magic ``DDSTORY\\0``, u32 version, u64 header length, header JSON
-(settings, fingerprint, window, counters, stories, events), u64 record count, then per record
-u32 length + packed record (:func:`dupdetect.storage.pack_record`), then a 32-byte blake2b of
-everything before it. A file that is not one, is truncated or corrupted, or declares lengths it
-does not hold is refused with a ``ValueError`` that says so; nothing is allocated beyond the
-file's own size.
+(settings, fingerprint, window, counters, stories, events, retired ids, epoch), u64 record
+count, then per record u32 length + packed record (:func:`dupdetect.storage.pack_record`), then
+a 32-byte blake2b of everything before it. A file that is not one, is truncated or corrupted,
+or declares lengths it does not hold is refused with a ``ValueError`` that says so; nothing is
+allocated beyond the file's own size.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
+import re
 import struct
 import tempfile
 from dataclasses import asdict
@@ -24,8 +26,10 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from .settings import Settings
-from .storage import Snapshot, Stored, pack_record, unpack_record
+from .storage import Record, Snapshot, Stored, pack_record, story_number, unpack_record
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -54,6 +58,8 @@ def save(index: StoryIndex, path: str | os.PathLike[str]) -> None:
         "watermark": snap.watermark,
         "story_of": {str(r.record.num): r.story for r in snap.stored},
         "events": snap.events,
+        "retired": snap.retired,
+        "epoch": snap.epoch,
     }
     write_atomic(Path(path), encode(header, [pack_record(r.record) for r in snap.stored]))
 
@@ -154,12 +160,81 @@ def load(
     on_merge: Callable[[MergeEvent], None] | None = None,
 ) -> StoryIndex:
     """Read a file written by :func:`save` into a new in-memory ``cls`` (see
-    :meth:`dupdetect.StoryIndex.load`)."""
+    :meth:`dupdetect.StoryIndex.load`). Every field is checked before anything is built, so a
+    file that passes its checksum but says something impossible is refused too."""
     header, blobs = decode(Path(path).read_bytes(), str(path))
     try:
         return _restore(path, header, blobs, cls, settings, on_merge)
-    except (KeyError, TypeError, AttributeError) as e:  # a field missing or of the wrong type
+    except (KeyError, TypeError, AttributeError, OverflowError, RecursionError, IndexError) as e:
         raise ValueError(f"{path}: malformed StoryIndex file ({type(e).__name__}: {e})") from None
+
+
+_STORY_ID = re.compile(r"s-(?:[0-9a-f]{8}-)?[0-9]{1,18}")
+_EVENT_KEYS = {"survivor", "retired", "doc_ids_moved", "trigger", "at"}
+
+
+def _bad(path: object, what: str) -> ValueError:
+    return ValueError(f"{path}: malformed StoryIndex file: {what}")
+
+
+def _number(v: object) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _check_header(path: object, h: dict[str, Any]) -> None:
+    """Types and ranges of every header field (``ValueError`` naming the first wrong one)."""
+    if not isinstance(h.get("settings"), dict) or not isinstance(h.get("fingerprint"), str):
+        raise _bad(path, "settings or fingerprint missing")
+    if h.get("window") is not None and not (_number(h["window"]) and h["window"] > 0):
+        raise _bad(path, f"window {h.get('window')!r}")
+    for key in ("max_matches", "evict_batch"):
+        if not isinstance(h.get(key), int) or isinstance(h[key], bool):
+            raise _bad(path, f"{key} {h.get(key)!r}")
+    if not isinstance(h.get("namespace"), str):
+        raise _bad(path, "namespace")
+    counters = h.get("counters")
+    if not isinstance(counters, dict) or not all(
+        isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in counters.values()
+    ):
+        raise _bad(path, f"counters {counters!r}")
+    if h.get("watermark") is not None and not _number(h["watermark"]):
+        raise _bad(path, f"watermark {h.get('watermark')!r}")
+    story_of, retired = h.get("story_of"), h.get("retired", {})
+    for name, m in (("story_of", story_of), ("retired", retired)):
+        if not isinstance(m, dict) or not all(
+            isinstance(v, str) and _STORY_ID.fullmatch(v) for v in m.values()
+        ):
+            raise _bad(path, f"{name} holds something that is not a story id")
+    events = h.get("events")
+    if not isinstance(events, list) or not all(
+        isinstance(e, dict) and _EVENT_KEYS <= set(e) and isinstance(e["doc_ids_moved"], list)
+        for e in events
+    ):
+        raise _bad(path, "events")
+    epoch = h.get("epoch")
+    if epoch is not None and not (isinstance(epoch, str) and re.fullmatch("[0-9a-f]{8}", epoch)):
+        raise _bad(path, f"epoch {epoch!r}")
+
+
+def _check_record(path: object, rec: Record, num_perm: int, seen: set[object]) -> None:
+    """A record that the index can use: unique id and number, finite time, a signature of the
+    index's length, sorted unique term ids with finite weights."""
+    if isinstance(rec.doc_id, bool) or not isinstance(rec.doc_id, (str, int)):
+        raise _bad(path, f"doc id {rec.doc_id!r}")
+    if ("doc", rec.doc_id) in seen or ("num", rec.num) in seen:
+        raise _bad(path, f"doc {rec.doc_id!r} (#{rec.num}) appears twice")
+    seen.update({("doc", rec.doc_id), ("num", rec.num)})
+    if not math.isfinite(rec.published) or (
+        rec.meta is not None and not isinstance(rec.meta, dict)
+    ):
+        raise _bad(path, f"doc {rec.doc_id!r}: time or meta")
+    if not rec.short and rec.signature.size != num_perm:
+        raise _bad(path, f"doc {rec.doc_id!r}: {rec.signature.size} signature values")
+    for v in (rec.profile.unigrams, rec.profile.bigrams):
+        if v.ids.size and (
+            np.any(np.diff(v.ids.astype(np.int64)) <= 0) or not np.isfinite(v.weights).all()
+        ):
+            raise _bad(path, f"doc {rec.doc_id!r}: term vector")
 
 
 def _restore(
@@ -170,6 +245,7 @@ def _restore(
     settings: Settings | None,
     on_merge: Callable[[MergeEvent], None] | None,
 ) -> StoryIndex:
+    _check_header(path, header)
     stored_settings = Settings(**header["settings"])
     if stored_settings.fingerprint != header["fingerprint"]:
         raise ValueError(
@@ -181,6 +257,20 @@ def _restore(
             f"{path}: index was built with other settings ({stored_settings}) than the ones "
             f"given ({settings}); load it without settings= or rebuild it with yours"
         )
+    story_of = header["story_of"]
+    seen: set[object] = set()
+    stored = []
+    for blob in blobs:
+        rec = unpack_record(blob)
+        _check_record(path, rec, stored_settings.num_perm, seen)
+        if str(rec.num) not in story_of:
+            raise _bad(path, f"doc {rec.doc_id!r} has no story")
+        stored.append(Stored(rec, story_of[str(rec.num)]))
+    counters = header["counters"]
+    top_doc = max((r.record.num for r in stored), default=0)
+    top_story = max((story_number(s) for s in story_of.values()), default=0)
+    if counters.get("doc", 0) < top_doc or counters.get("story", 0) < top_story:
+        raise _bad(path, f"counters {counters} below the numbers in use ({top_doc}, {top_story})")
     window = header["window"]
     idx = cls(
         stored_settings,
@@ -190,11 +280,13 @@ def _restore(
         max_matches=header["max_matches"],
         evict_batch=header["evict_batch"],
     )
-    story_of = header["story_of"]
-    stored = []
-    for blob in blobs:
-        rec = unpack_record(blob)
-        stored.append(Stored(rec, story_of[str(rec.num)]))
-    snap = Snapshot(stored, dict(header["counters"]), header["watermark"], list(header["events"]))
+    snap = Snapshot(
+        stored,
+        dict(header["counters"]),
+        header["watermark"],
+        list(header["events"]),
+        dict(header.get("retired", {})),
+        header.get("epoch"),
+    )
     idx.storage.restore(snap, idx.band_keys)
     return idx

@@ -22,16 +22,26 @@ Assignment rule (the batch job's rule, applied greedily one article at a time):
 4. Merge: for every other candidate story whose average linkage to the article is also >=
    threshold, the average linkage between the joined story (now with the article) and that story
    is computed; if it is >= threshold (what the batch job's average linkage would merge), the
-   two stories merge. The *older* story id survives (ids are ``"s-<n>"``, smaller ``n`` older);
-   a :class:`MergeEvent` is returned in the assignment, appended to :meth:`StoryIndex.events`
-   and passed to ``on_merge``.
+   two stories merge. The *older* story id survives (ids are ``"s-<n>"``, smaller ``n`` older;
+   ``"s-<epoch>-<n>"`` on Redis); a :class:`MergeEvent` is returned in the assignment, appended
+   to :meth:`StoryIndex.events` and passed to ``on_merge``.
 
-Story ids never change silently: an id changes only by a reported merge. Removal or eviction
-shrinks a story but never splits it.
+Story ids never change silently: an id changes only by a reported merge, and a retired id keeps
+resolving to its survivor (:meth:`StoryIndex.resolve`). Removal or eviction shrinks a story but
+never splits it. Scores follow :func:`dupdetect.cluster`: an article's score is its mean
+similarity to the other members of its story, 1.0 for a story of one.
 
-Time window: an article's time is ``published`` (else the time it was added). Articles older
-than ``window`` before the newest time seen stop being candidates at once and are deleted a few
-per ``add`` (amortized) or all at once by :meth:`StoryIndex.evict`.
+Time: an article's time is ``published``. Without it, an article gets the wall clock, unless the
+index is replaying the past (its newest article is older than one window, or 72 h without a
+window, before the wall clock): then the newest time seen, so that undated items of a replay do
+not push the window to today and evict everything. Articles older than ``window`` before the
+newest time seen stop being candidates at once and are deleted a few per ``add`` (amortized) or
+all at once by :meth:`StoryIndex.evict`.
+
+Concurrency: each ``add`` is one :meth:`dupdetect.storage.Storage.transact` section (read,
+decide, commit); on Redis a commit on a view that another writer changed is refused and the
+section runs again, so concurrent writers in many processes give every article exactly one
+story, as one writer adding them in some order would.
 """
 
 from __future__ import annotations
@@ -40,19 +50,19 @@ import json
 import os
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 
 from . import persist
 from .features import Profile, TermVector, featurize_terms, prepare
 from .lsh import band_keys
-from .score import GroupVectors, group_sum, scores_to
+from .score import VECTORS, GroupVectors, group_sum, scores_to
 from .settings import DENSE_COMPONENT, PREFILTER_FRACTION, Settings
 from .storage import (
     Change,
+    Conflict,
     Delete,
     Insert,
     Move,
@@ -60,9 +70,9 @@ from .storage import (
     Storage,
     Stored,
     make_storage,
-    story_id,
     story_number,
 )
+from .story_types import Assigned, Assignment, Match, MergeEvent, Scored, StoryMember
 from .timewindow import Window, parse_time, window_seconds
 
 __all__ = ["StoryIndex", "Assignment", "Match", "MergeEvent", "StoryMember", "FILE_VERSION"]
@@ -72,115 +82,63 @@ FILE_VERSION = persist.FILE_VERSION
 #: Merges whose two stories need more than this many pair scores are not attempted.
 MAX_MERGE_PAIRS = 40_000
 _OWN_OPTIONS = {"max_matches", "evict_batch"}
-_REDIS_OPTIONS = {"lock_timeout", "lock_wait", "cache_size"}
+_REDIS_OPTIONS = {"lock_timeout", "lock_wait", "cache_size", "connect_timeout"}
+_REPLAY_SPAN = 72 * 3600.0  # without a window: how far behind the wall clock means "a replay"
 
 
-@dataclass(frozen=True)
-class Match:
-    """An indexed document close to the article: its id, current story and verified score."""
-
-    doc_id: str | int
-    story_id: str
-    score: float
-
-
-@dataclass(frozen=True)
-class MergeEvent:
-    """Two stories became one: ``retired``'s members moved to the older ``survivor``."""
-
-    survivor: str
-    retired: str
-    doc_ids_moved: tuple[str | int, ...]
-    trigger: str | int  # the added article that linked them
-    at: float  # its time (epoch seconds)
-
-    def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["doc_ids_moved"] = list(self.doc_ids_moved)
-        return d
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> MergeEvent:
-        return cls(d["survivor"], d["retired"], tuple(d["doc_ids_moved"]), d["trigger"], d["at"])
-
-
-@dataclass(frozen=True)
-class Assignment:
-    """The answer of :meth:`StoryIndex.add`.
-
-    ``score``: the article's mean similarity to the members of the story it joined (average
-    linkage, as the batch job cuts clusters), 0.0 when it started a new story; ``matches``: the
-    closest indexed documents with their verified scores, best first (also below threshold);
-    ``story_id``: its story after any merges; ``short``/``flag``: too short to compare, kept as
-    its own story.
-    """
-
-    doc_id: str | int
-    story_id: str
-    score: float
-    matches: tuple[Match, ...]
-    new_story: bool
-    merged: tuple[MergeEvent, ...] = ()
-    short: bool = False
-    flag: str | None = None
-
-
-@dataclass(frozen=True)
-class StoryMember:
-    """One article of a story as returned by :meth:`StoryIndex.story`."""
-
-    doc_id: str | int
-    published: float
-    meta: dict[str, Any] | None
-
-
-class Scored(NamedTuple):
-    """A candidate: an indexed record, its story and its verified score with the article."""
-
-    record: Record
-    story: str
-    score: float
-
-
-class Assigned(NamedTuple):
-    """What the assign step decided for one article, and the change that writes it."""
-
-    story: str
-    score: float
-    new_story: bool
-    events: list[MergeEvent]
-    change: Change
-
-
-def _published_time(published: object) -> float:
-    """Epoch seconds of ``published`` (:func:`dupdetect.timewindow.parse_time`), or raise."""
-    t = parse_time(published)
+def _published_time(value: object, name: str = "published") -> float:
+    """Epoch seconds of ``value`` (:func:`dupdetect.timewindow.parse_time`), or raise."""
+    t = parse_time(value)
     if t is not None:
         return t
-    if isinstance(published, str):
+    if isinstance(value, str):
         raise ValueError(
-            f"published={published!r} is not a date; give a datetime, epoch seconds or an "
+            f"{name}={value!r} is not a date; give a datetime, epoch seconds or an "
             "ISO 8601 / RFC 2822 string such as '2015-07-21 02:51:32'"
         )
-    if isinstance(published, float):
-        raise ValueError(f"published must be finite, got {published!r}")
+    if isinstance(value, float):
+        raise ValueError(f"{name} must be finite, got {value!r}")
     raise TypeError(
-        f"published must be a datetime, epoch seconds (int/float) or a date string, "
-        f"got {type(published).__name__}"
+        f"{name} must be a datetime, epoch seconds (int/float) or a date string, "
+        f"got {type(value).__name__}"
     )
+
+
+def _same_article(old: Record, new: Record, published: object) -> bool:
+    """A redelivered message: same text features and meta (and time, when one is given)."""
+    return (
+        np.array_equal(old.signature, new.signature)
+        and all(
+            np.array_equal(getattr(getattr(old.profile, v), f), getattr(getattr(new.profile, v), f))
+            for v in VECTORS
+            for f in ("ids", "weights")
+        )
+        and old.meta == new.meta
+        and (published is None or old.published == new.published)
+    )
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "None"
+    for unit, size in (("h", 3600), ("m", 60)):
+        if seconds % size == 0:
+            return f"{seconds / size:g}{unit}"
+    return f"{seconds:g}s"
 
 
 class StoryIndex:
     """Incremental, shareable story assignment (see the module docstring for the rule).
 
     ``settings`` (or Settings options such as ``threshold=0.4`` in ``options``) say how articles
-    are compared, exactly as for :func:`dupdetect.cluster_texts`. ``window``: a ``timedelta``,
-    seconds, or None (keep everything). ``storage``: ``"memory"``, a ``redis://`` /
-    ``rediss://`` URL (several processes share the index; options ``lock_timeout`` and
-    ``lock_wait`` in seconds, ``cache_size`` records cached per process) or a
-    :class:`dupdetect.storage.Storage`. ``namespace`` separates indexes in one Redis database.
-    ``on_merge`` is called with each :class:`MergeEvent` this process causes. Other options:
-    ``max_matches`` (10), ``evict_batch`` (64 per add).
+    are compared, exactly as for :func:`dupdetect.cluster_texts`. ``window``: a ``timedelta``, a
+    duration such as ``"72h"``, or None (keep everything). ``storage``: ``"memory"``, a
+    ``redis://`` / ``rediss://`` URL (several processes share the index; options ``lock_wait``
+    (seconds a write keeps retrying), ``cache_size`` (records cached per process),
+    ``connect_timeout``) or a :class:`dupdetect.storage.Storage`. ``namespace`` separates indexes
+    in one Redis database; it is bound to the settings of the first index that uses it, and an
+    index with other settings is refused. ``on_merge`` is called with each :class:`MergeEvent`
+    this process causes. Other options: ``max_matches`` (10), ``evict_batch`` (64 per add).
     """
 
     def __init__(
@@ -214,9 +172,17 @@ class StoryIndex:
         self.on_merge = on_merge
         self.namespace = namespace
         self.storage = make_storage(storage, namespace, **backend)
+        self.storage.bind(self.settings.fingerprint, repr(self.settings))
         self._bands, self._rows = self.settings.lsh_params
 
-    # -- featurizing (pure, outside the lock) ------------------------------------------------
+    def __repr__(self) -> str:
+        return (
+            f"StoryIndex(storage={self.storage.describe()!r}, namespace={self.namespace!r}, "
+            f"articles={len(self)}, stories={len(self.storage.story_ids())}, "
+            f"window={_duration(self.window)}, fingerprint={self.settings.fingerprint!r})"
+        )
+
+    # -- featurizing (pure, outside any transaction) -------------------------------------------
     def _featurize(self, text: str) -> tuple[np.ndarray, Profile, bool, int]:
         terms = prepare(text)
         f = featurize_terms([terms], self.settings)  # one row: its term vectors are the profile
@@ -241,8 +207,16 @@ class StoryIndex:
             return None
         return newest - self.window
 
+    def _default_time(self) -> float:
+        """The time of an article without ``published`` (the module docstring, "Time")."""
+        wall, wm = time.time(), self.storage.watermark()
+        span = self.window if self.window is not None else _REPLAY_SPAN
+        return wall if wm is None or wm >= wall - span else wm
+
     # -- candidates and scores ----------------------------------------------------------------
-    def _candidates(self, sig: np.ndarray, profile: Profile, cutoff: float | None) -> list[Scored]:
+    def _candidates(
+        self, sig: np.ndarray, profile: Profile, cutoff: float | None, exclude: int | None = None
+    ) -> list[Scored]:
         # numbers + signature rows of every proposal in one call, prefiltered in numpy; only the
         # survivors (typically a few dozen) become Python records and get scored
         nums, sigs = self.storage.candidates(self.band_keys(sig), cutoff)
@@ -250,7 +224,7 @@ class StoryIndex:
             return []
         est = (sigs == sig).mean(axis=1)
         floor = PREFILTER_FRACTION * self.settings.candidate_threshold
-        keep = nums[est >= floor].tolist()
+        keep = [n for n in nums[est >= floor].tolist() if n != exclude]
         rows = [r for r in self.storage.records(keep) if r is not None]
         if not rows:
             return []
@@ -260,9 +234,8 @@ class StoryIndex:
         return out
 
     def _matches(self, cands: list[Scored]) -> tuple[Match, ...]:
-        return tuple(
-            Match(c.record.doc_id, c.story, round(c.score, 6)) for c in cands[: self.max_matches]
-        )
+        top = cands[: self.max_matches]
+        return tuple(Match(c.record.doc_id, c.story, round(c.score, 6)) for c in top)
 
     # -- public API ---------------------------------------------------------------------------
     def add(
@@ -272,15 +245,20 @@ class StoryIndex:
         *,
         published: datetime | float | str | None = None,
         meta: dict[str, Any] | None = None,
+        replace: bool = False,
     ) -> Assignment:
         """Assign ``text`` to a story and index it under ``doc_id`` (see the module docstring).
 
         ``published``: a ``datetime`` (naive = UTC), epoch seconds or a date string as
-        :func:`dupdetect.cluster_texts` accepts (``"2015-07-21 02:51:32"``, ISO 8601, RFC 2822).
-        Raises ``TypeError`` for a doc id that is not a str/int, a text that is not a str, a
-        ``published`` of another type or a ``meta`` that is not a JSON-able dict; ``ValueError``
-        for a ``published`` string that is not a date and when ``doc_id`` is already indexed.
-        Empty or near-empty text is accepted as a flagged short story.
+        :func:`dupdetect.cluster_texts` accepts (``"2015-07-21 02:51:32"``, ISO 8601, RFC 2822);
+        without it, see "Time" in the module docstring. ``replace=True`` (a redelivered
+        message): when ``doc_id`` is indexed with the same text and meta, nothing changes and its
+        current story is returned; with another text it is re-assigned (as ``remove`` + ``add``,
+        in one atomic step). Raises ``TypeError`` for a doc id that is not a str/int, a text that
+        is not a str, a ``published`` of another type or a ``meta`` that is not a JSON-able
+        dict; ``ValueError`` for a ``published`` string that is not a date and when ``doc_id``
+        is already indexed (without ``replace``). Empty or near-empty text is accepted as a
+        flagged short story.
         """
         if isinstance(doc_id, bool) or not isinstance(doc_id, (str, int)):
             raise TypeError(f"doc_id must be a str or int, got {type(doc_id).__name__}")
@@ -296,56 +274,116 @@ class StoryIndex:
                 json.dumps(meta)
             except (TypeError, ValueError) as e:
                 raise TypeError(f"meta must be JSON-serializable: {e}") from None
-        pub = time.time() if published is None else _published_time(published)
-        sig, profile, short, n_terms = self._featurize(text)
         st = self.storage
-        with st.lock():
-            if st.number_of(doc_id) is not None:
-                raise ValueError(
-                    f"doc_id {doc_id!r} is already indexed; call remove() first or use a new id"
-                )
-            wm = st.watermark()
-            newest = pub if wm is None else max(wm, pub)
-            cutoff = self._cutoff(newest)
-            if cutoff is not None:
-                self._evict_locked(cutoff, self.evict_batch)
-            rec = Record(st.next_number("doc"), doc_id, pub, short, sig, profile, meta)
-            if short:
-                story = story_id(st.next_number("story"))
-                st.commit(Change(insert=[Insert(rec, story, [])], watermark=pub))
-                return Assignment(
-                    doc_id,
-                    story,
-                    0.0,
-                    (),
-                    True,
-                    short=True,
-                    flag=(
-                        f"too short to compare: {n_terms} content words "
-                        f"(< min_terms={self.settings.min_terms}); kept as its own story"
-                    ),
-                )
-            cands = self._candidates(sig, profile, cutoff)
-            got = self._assign(rec, cands, pub)
-            got.change.watermark = pub
-            st.commit(got.change)
+        given = None if published is None else _published_time(published)
+        sig, profile, short, n_terms = self._featurize(text)
+
+        def prelude() -> tuple[float, int, float | None]:  # retried while the server restarts
+            if not replace and st.number_of(doc_id) is not None:
+                raise self._indexed(doc_id)
+            pub = self._default_time() if given is None else given
+            return pub, st.next_number("doc"), self._cutoff(self._newest(pub))
+
+        pub, num, cutoff = st.transact(prelude)
+        if cutoff is not None:
+            self._evict(cutoff, self.evict_batch)
+        rec = Record(num, doc_id, pub, short, sig, profile, meta)
+        flag = None
+        if short:
+            flag = (
+                f"too short to compare: {n_terms} content words "
+                f"(< min_terms={self.settings.min_terms}); kept as its own story"
+            )
+        tried: list[tuple[Assigned, list[Scored]]] = []
+        got, cands = st.transact(lambda: self._add_section(rec, published, replace, tried))
         for ev in got.events:
             if self.on_merge is not None:
                 self.on_merge(ev)
         return Assignment(
-            doc_id, got.story, got.score, self._matches(cands), got.new_story, tuple(got.events)
+            doc_id,
+            got.story,
+            got.score,
+            self._matches(cands),
+            got.new_story,
+            tuple(got.events),
+            short=short,
+            flag=flag,
         )
+
+    @staticmethod
+    def _indexed(doc_id: str | int) -> ValueError:
+        return ValueError(
+            f"doc_id {doc_id!r} is already indexed; pass replace=True for a redelivered or "
+            "corrected article, call remove() first, or use a new id"
+        )
+
+    def _newest(self, t: float) -> float:
+        wm = self.storage.watermark()
+        return t if wm is None else max(wm, t)
+
+    def _add_section(
+        self,
+        rec: Record,
+        published: object,
+        replace: bool,
+        tried: list[tuple[Assigned, list[Scored]]],
+    ) -> tuple[Assigned, list[Scored]]:
+        """One try of an add: read, decide, commit (re-run by ``transact`` on a conflict).
+        ``tried`` keeps the last decision sent, for a try that ends with a lost connection."""
+        st = self.storage
+        held = st.number_of(rec.doc_id)
+        old = st.records([held])[0] if held is not None else None
+        if old is not None and held == rec.num:  # an earlier try's commit went through
+            return tried[-1] if tried else (self._unchanged(old), [])
+        if old is not None and not replace:
+            raise self._indexed(rec.doc_id)
+        if old is not None and _same_article(old.record, rec, published):
+            return self._unchanged(old), []
+        cutoff = self._cutoff(self._newest(rec.published))
+        drop = [Delete(old.record, old.story, self._keys_of(old.record))] if old else []
+        if rec.short:
+            story = st.new_story_id()
+            change = Change(insert=[Insert(rec, story, [])], delete=drop, watermark=rec.published)
+            tried.append((Assigned(story, 1.0, True, [], change), []))
+            st.commit(change)
+            return tried[-1]
+        exclude = old.record.num if old is not None else None
+        cands = self._candidates(rec.signature, rec.profile, cutoff, exclude)
+        got = self._assign(rec, cands, rec.published, exclude)
+        got.change.delete.extend(drop)
+        got.change.watermark = rec.published
+        tried.append((got, cands))
+        st.commit(got.change)
+        return got, cands
+
+    def _unchanged(self, old: Stored) -> Assigned:
+        """The answer for a redelivered article: its story and score as they are now."""
+        others = [n for n in self.storage.members([old.story])[old.story] if n != old.record.num]
+        rows = [r for r in self.storage.records(others) if r is not None]
+        sims = scores_to(old.record.profile, [r.record.profile for r in rows])
+        score = float(sims.mean()) if len(sims) else 1.0
+        return Assigned(old.story, score, False, [], Change())
+
+    def _keys_of(self, rec: Record) -> list[int]:
+        return [] if rec.short else self.band_keys(rec)
 
     # The assign-and-merge rule of the module docstring in one function: steps 3 and 4 share
     # the scores, profiles and doc ids gathered along the way, so splitting it would pass them
     # all around.
-    def _assign(self, rec: Record, cands: list[Scored], pub: float) -> Assigned:
+    def _assign(
+        self, rec: Record, cands: list[Scored], pub: float, exclude: int | None = None
+    ) -> Assigned:
         st, thr = self.storage, self.settings.threshold
         keys = self.band_keys(rec.signature)
         sim_of: dict[int, float] = {c.record.num: c.score for c in cands}
         prof_of: dict[int, Profile] = {c.record.num: c.record.profile for c in cands}
         stories = sorted({c.story for c in cands}, key=story_number)
         members = st.members(stories) if stories else {}
+        if exclude is not None:  # the article this one replaces
+            members = {s: [n for n in m if n != exclude] for s, m in members.items()}
+        in_story = {s: set(m) for s, m in members.items()}
+        if any(c.record.num not in in_story[c.story] for c in cands):
+            raise Conflict("a candidate moved to another story while it was read")
         missing = sorted(self._worth_scoring(stories, members, sim_of))
         fetched: list[Stored] = [Stored(c.record, c.story) for c in cands]
         if missing:
@@ -361,8 +399,8 @@ class StoryIndex:
         }
         ok = sorted((s for s in mean if mean[s] >= thr), key=lambda s: (-mean[s], story_number(s)))
         if not ok:
-            story = story_id(st.next_number("story"))
-            return Assigned(story, 0.0, True, [], Change(insert=[Insert(rec, story, keys)]))
+            story = st.new_story_id()
+            return Assigned(story, 1.0, True, [], Change(insert=[Insert(rec, story, keys)]))
         joined, score = ok[0], mean[ok[0]]
         change = Change(insert=[Insert(rec, joined, keys)])
         cur, cur_nums = joined, [*members[joined], rec.num]
@@ -432,48 +470,55 @@ class StoryIndex:
         sig, profile, short, _ = self._featurize(text)
         if short:
             return []
-        with self.storage.lock():
+        with self.storage.atomic():
             cands = self._candidates(sig, profile, self._cutoff(self.storage.watermark()))
         return list(self._matches(cands))
 
     def remove(self, doc_id: str | int) -> None:
         """Delete ``doc_id`` (``KeyError`` when absent). Its story shrinks; it is never split."""
         st = self.storage
-        with st.lock():
+
+        def section() -> None:
             num = st.number_of(doc_id)
             row = st.records([num])[0] if num is not None else None
             if row is None:
                 raise KeyError(f"doc_id {doc_id!r} is not indexed")
-            self._delete_locked([row])
+            self._delete([row])
 
-    def _delete_locked(self, rows: list[Stored]) -> None:
-        change = Change(
-            delete=[
-                Delete(r.record, r.story, [] if r.record.short else self.band_keys(r.record))
-                for r in rows
-            ]
-        )
+        st.transact(section)
+
+    def _delete(self, rows: list[Stored]) -> None:
+        change = Change(delete=[Delete(r.record, r.story, self._keys_of(r.record)) for r in rows])
         self.storage.commit(change)
 
-    def _evict_locked(self, cutoff: float, limit: int | None) -> list[str | int]:
-        nums = self.storage.expired(cutoff, limit)
-        rows = [r for r in self.storage.records(nums) if r is not None]
-        if rows:
-            self._delete_locked(rows)
-        return [r.record.doc_id for r in rows]
+    def _evict(self, cutoff: float, limit: int | None) -> list[str | int]:
+        def section() -> list[str | int]:
+            nums = self.storage.expired(cutoff, limit)
+            rows = [r for r in self.storage.records(nums) if r is not None]
+            if rows:
+                self._delete(rows)
+            return [r.record.doc_id for r in rows]
 
-    def evict(self, now: datetime | float | None = None) -> list[str | int]:
-        """Delete every article older than ``window`` before ``now`` (default: the newest time
-        seen, or the wall clock if later). Returns the evicted doc ids."""
+        return self.storage.transact(section)
+
+    def evict(self, now: datetime | float | str | None = None) -> list[str | int]:
+        """Delete every article older than ``window`` before ``now`` and return their doc ids.
+
+        ``now``: the newest published time seen by default (a replay of old articles keeps
+        them), ``"wall"`` for the wall clock, or a time (``datetime``, epoch seconds, a date
+        string).
+        """
         if self.window is None:
             return []
-        with self.storage.lock():
-            if now is None:
-                wm = self.storage.watermark()
-                t = time.time() if wm is None else max(wm, time.time())
-            else:
-                t = _published_time(now)
-            return self._evict_locked(t - self.window, None)
+        if now is None:
+            t = self.storage.watermark()
+            if t is None:
+                return []
+        elif isinstance(now, str) and now == "wall":
+            t = time.time()
+        else:
+            t = _published_time(now, "now")
+        return self._evict(t - self.window, None)
 
     def story_of(self, doc_id: str | int) -> str:
         """The story id of an indexed document (``KeyError`` when absent)."""
@@ -483,15 +528,26 @@ class StoryIndex:
             raise KeyError(f"doc_id {doc_id!r} is not indexed")
         return row.story
 
+    def resolve(self, story_id: str) -> str:
+        """The live story ``story_id`` is now: itself, or the story that absorbed it by merges
+        (following chains of merges). ``KeyError`` when there is none (never created, or every
+        member removed or evicted)."""
+        if self.storage.members([story_id])[story_id]:
+            return story_id
+        survivor = self.storage.survivor(story_id)
+        if survivor is not None and self.storage.members([survivor])[survivor]:
+            return survivor
+        raise KeyError(
+            f"no story {story_id!r} (never created, or all its members - or those of the story "
+            "it was merged into - were removed or evicted)"
+        )
+
     def story(self, story_id: str) -> list[StoryMember]:
-        """Members of a story in insertion order (``KeyError`` for an unknown or merged id)."""
-        nums = self.storage.members([story_id])[story_id]
+        """Members of a story in insertion order. A retired id (merged into another story)
+        gives the survivor's members; ``KeyError`` for an unknown id (see :meth:`resolve`)."""
+        sid = self.resolve(story_id)
+        nums = self.storage.members([sid])[sid]
         rows = [r.record for r in self.storage.records(nums) if r is not None]
-        if not rows:
-            for ev in reversed(self.events()):
-                if ev.retired == story_id:
-                    raise KeyError(f"story {story_id!r} was merged into {ev.survivor!r}")
-            raise KeyError(f"no story {story_id!r} (never created, or all members removed)")
         return [StoryMember(r.doc_id, r.published, r.meta) for r in rows]
 
     def stories(self) -> Iterator[str]:
@@ -501,6 +557,11 @@ class StoryIndex:
     def events(self) -> list[MergeEvent]:
         """The merge-event log (all processes sharing the storage), oldest first."""
         return [MergeEvent.from_dict(d) for d in self.storage.events()]
+
+    def clear(self) -> None:
+        """Delete every article, story and event of this index (its whole Redis namespace).
+        Story ids handed out before are never handed out again."""
+        self.storage.clear()
 
     def __len__(self) -> int:
         return self.storage.count()

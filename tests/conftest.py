@@ -1,8 +1,14 @@
 from __future__ import annotations
 
+import importlib.util
+import shutil
+import uuid
 from pathlib import Path
 
 import pytest
+from redis_server import RedisServer
+
+from dupdetect.story import StoryIndex
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -26,3 +32,49 @@ def seeds() -> dict[str, Path]:
     if not SEEDS.is_dir():
         pytest.skip("../shared/seeds is absent (it is present in CI)")
     return {p.name[:3]: p for p in sorted(SEEDS.glob("*.txt"))}
+
+
+# --- StoryIndex backends: memory, and a real redis-server started here -------------------------
+_HAS_SERVER = shutil.which("redis-server") is not None
+_HAS_CLIENT = importlib.util.find_spec("redis") is not None
+HAS_REDIS = _HAS_SERVER and _HAS_CLIENT
+NO_REDIS = (
+    "redis-server not on PATH (CI installs it with apt-get install redis-server)"
+    if not _HAS_SERVER
+    else 'redis-py not installed (pip install "dupdetect[redis]")'
+)
+
+
+@pytest.fixture(scope="session")
+def redis_server():
+    """One server for the session, with the append-only file on (as README advises)."""
+    if not HAS_REDIS:
+        pytest.skip(NO_REDIS)
+    with RedisServer(persistence="everysec") as srv:
+        yield srv
+
+
+@pytest.fixture(scope="session")
+def redis_url(redis_server) -> str:
+    return redis_server.url
+
+
+@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
+def make_index(request):
+    """``make(**options)`` -> a StoryIndex on each backend (a fresh Redis namespace each)."""
+    made = []
+
+    def make(**kw):
+        if request.param == "redis":
+            url = request.getfixturevalue("redis_url")
+            kw.setdefault("namespace", f"t{uuid.uuid4().hex[:8]}")
+            idx = StoryIndex(storage=url, **kw)
+        else:
+            idx = StoryIndex(**kw)
+        made.append(idx)
+        return idx
+
+    yield make
+    for idx in made:
+        idx.clear()
+        idx.close()

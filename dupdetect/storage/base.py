@@ -6,13 +6,26 @@ The index logic (assign, merge, evict) lives in :mod:`dupdetect.story` and only 
 - LSH buckets: for each band, band key -> document numbers (``settings.lsh_params`` bands);
 - document records: number -> :class:`Record` (signature, term vectors, id, time, meta) and
   number -> story id (the only mutable field), plus doc id -> number;
-- stories: story id -> member numbers; story ids are ``"s-<n>"`` with ``n`` from a counter, so a
-  smaller ``n`` is an older story (:func:`story_id`, :func:`story_number`);
+- stories: story id -> member numbers; story ids are ``"s-<n>"`` (``"s-<epoch>-<n>"`` in a shared
+  backend, see below) with ``n`` from a counter, so a smaller ``n`` is an older story
+  (:func:`story_id`, :func:`story_number`);
+- retired story ids -> the story that absorbed them (kept while that story lives);
 - a time index (published -> numbers) for window eviction, the newest time seen (watermark),
-  and the merge-event log.
+  and the merge-event log;
+- an identity: the settings fingerprint the namespace was built with and, in a shared backend,
+  an *epoch* drawn when the namespace is created. Every write checks it, so a server that lost
+  its data (restarted without persistence, flushed) is detected (:class:`NamespaceLost`) instead
+  of silently starting again, and story ids carry the epoch, so an id is never given to two
+  stories.
 
 Document numbers come from a counter and are never reused, so a number names one immutable
 record forever (a removed and re-added doc id gets a new number).
+
+Writes happen in :meth:`Storage.atomic` sections: read, decide, :meth:`Storage.commit`. In memory
+the section holds a lock. A shared backend holds no lock: its commit succeeds only if nothing
+the section read has changed since, else it raises :class:`Conflict` and the caller runs the
+section again (optimistic concurrency), so a writer that stalls between reading and writing can
+never write what it decided on a stale view.
 """
 
 from __future__ import annotations
@@ -23,7 +36,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 import numpy as np
 
@@ -38,13 +51,18 @@ __all__ = [
     "Change",
     "Candidates",
     "Snapshot",
+    "Identity",
     "Storage",
+    "Conflict",
+    "NamespaceLost",
     "story_id",
     "story_number",
     "pack_record",
     "unpack_record",
     "EVENTS_KEPT",
 ]
+
+T = TypeVar("T")
 
 #: Merge events kept in the log (oldest dropped first).
 EVENTS_KEPT = 10_000
@@ -120,11 +138,53 @@ class Snapshot:
     counters: dict[str, int]
     watermark: float | None
     events: list[dict[str, Any]]
+    retired: dict[str, str] = field(default_factory=dict)  # retired story id -> survivor
+    epoch: str | None = None
 
 
-def story_id(n: int) -> str:
-    """The id of the ``n``-th story of a namespace."""
-    return f"s-{n}"
+@dataclass(frozen=True)
+class Identity:
+    """What a namespace was created with: the settings fingerprint (and the settings, for the
+    message) and, in a shared backend, the epoch its story ids carry."""
+
+    fingerprint: str
+    settings: str
+    epoch: str | None = None
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {"fingerprint": self.fingerprint, "settings": self.settings, "epoch": self.epoch},
+            sort_keys=True,
+        )
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> Identity:
+        d = json.loads(text)
+        return cls(d["fingerprint"], d["settings"], d.get("epoch"))
+
+    def check(self, fingerprint: str, settings: str, namespace: str) -> None:
+        """``ValueError`` naming both fingerprints when a writer's settings differ."""
+        if fingerprint != self.fingerprint:
+            raise ValueError(
+                f"namespace {namespace!r} was built with settings fingerprint "
+                f"{self.fingerprint} ({self.settings}); this StoryIndex has fingerprint "
+                f"{fingerprint} ({settings}). Articles signed and scored with other settings "
+                "never match, so the same story would get several ids: use the namespace's "
+                "settings, or another namespace for these"
+            )
+
+
+class Conflict(Exception):
+    """A commit refused because what its section read changed meanwhile: run it again."""
+
+
+class NamespaceLost(RuntimeError):
+    """The namespace's data is gone (or was replaced) under a running StoryIndex."""
+
+
+def story_id(n: int, epoch: str | None = None) -> str:
+    """The id of the ``n``-th story of a namespace (of namespace epoch ``epoch``)."""
+    return f"s-{n}" if epoch is None else f"s-{epoch}-{n}"
 
 
 def story_number(sid: str) -> int:
@@ -193,15 +253,35 @@ def unpack_record(data: bytes) -> Record:
 # ------------------------------------------------------------------------------------------------
 class Storage(ABC):
     """State of one story index. Reads may run anywhere; writes only through :meth:`commit`
-    while holding :meth:`lock`."""
+    inside :meth:`atomic`."""
+
+    #: the namespace's identity once :meth:`bind` ran
+    identity: Identity | None = None
 
     @abstractmethod
-    def lock(self) -> AbstractContextManager[None]:
-        """Exclusive section for read-assign-write (across processes for shared backends)."""
+    def atomic(self) -> AbstractContextManager[None]:
+        """A read-decide-write section. In a shared backend the reads inside it are watched and
+        :meth:`commit` raises :class:`Conflict` if any of them changed: re-run the section."""
+
+    def transact(self, section: Callable[[], T]) -> T:
+        """Run ``section`` (reads, then at most one :meth:`commit`) in :meth:`atomic`; a shared
+        backend runs it again while its commit raises :class:`Conflict`."""
+        with self.atomic():
+            return section()
+
+    @abstractmethod
+    def bind(self, fingerprint: str, settings: str) -> Identity:
+        """Take the namespace's identity, creating it on first use; ``ValueError`` when it was
+        built with another settings fingerprint (see :meth:`Identity.check`)."""
 
     @abstractmethod
     def next_number(self, counter: str) -> int:
         """Next value (1, 2, ...) of a named counter ("doc" or "story"); never reused."""
+
+    def new_story_id(self) -> str:
+        """A story id never handed out before in this namespace."""
+        epoch = self.identity.epoch if self.identity is not None else None
+        return story_id(self.next_number("story"), epoch)
 
     @abstractmethod
     def counters(self) -> dict[str, int]:
@@ -246,6 +326,10 @@ class Storage(ABC):
         """All live story ids, oldest first."""
 
     @abstractmethod
+    def survivor(self, retired: str) -> str | None:
+        """The live story that absorbed ``retired`` by merges (None if there is none)."""
+
+    @abstractmethod
     def count(self) -> int:
         """Number of indexed documents."""
 
@@ -263,7 +347,12 @@ class Storage(ABC):
 
     @abstractmethod
     def commit(self, change: Change) -> None:
-        """Apply ``change`` atomically."""
+        """Apply ``change`` atomically: deletes, then inserts, then moves. ``ValueError`` when
+        an inserted doc id is indexed already (and not deleted by the same change)."""
+
+    @abstractmethod
+    def clear(self) -> None:
+        """Delete every document, story and event; counters go on (ids are never reused)."""
 
     def all_numbers(self) -> list[int]:
         """Every indexed document number (for save)."""
@@ -273,19 +362,34 @@ class Storage(ABC):
         return sorted(out)
 
     def snapshot(self) -> Snapshot:
-        """A consistent copy of the whole state, taken under :meth:`lock`."""
-        with self.lock():
-            stored = [r for r in self.records(self.all_numbers()) if r is not None]
-            derived = {
-                "doc": max((r.record.num for r in stored), default=0),
-                "story": max((story_number(s) for s in self.story_ids()), default=0),
-            }
-            counters = {k: max(v, derived.get(k, 0)) for k, v in self.counters().items()}
-            return Snapshot(stored, {**derived, **counters}, self.watermark(), list(self.events()))
+        """A consistent copy of the whole state."""
+        with self.atomic():
+            return self.read_snapshot()
+
+    def read_snapshot(self) -> Snapshot:
+        """The state as the reads see it (:meth:`snapshot` makes it consistent)."""
+        stored = [r for r in self.records(self.all_numbers()) if r is not None]
+        derived = {
+            "doc": max((r.record.num for r in stored), default=0),
+            "story": max((story_number(s) for s in self.story_ids()), default=0),
+        }
+        counters = {k: max(v, derived.get(k, 0)) for k, v in self.counters().items()}
+        return Snapshot(
+            stored,
+            {**derived, **counters},
+            self.watermark(),
+            list(self.events()),
+            self.retired_map(),
+            self.identity.epoch if self.identity is not None else None,
+        )
+
+    @abstractmethod
+    def retired_map(self) -> dict[str, str]:
+        """Every retired story id still resolvable -> its live survivor (for save)."""
 
     def restore(self, snap: Snapshot, keys_of: Callable[[Record], list[int]]) -> None:
         """Load ``snap`` into this (empty) backend; ``keys_of`` gives a record's band keys."""
-        with self.lock():
+        with self.atomic():
             if self.count():
                 raise ValueError("restore() needs an empty storage")
             change = Change(
@@ -295,13 +399,16 @@ class Storage(ABC):
                 ]
             )
             self.commit(change)
-            self.restore_state(snap.counters, snap.watermark, snap.events)
+            self.restore_state(snap)
 
     @abstractmethod
-    def restore_state(
-        self, counters: dict[str, int], watermark: float | None, events: list[dict[str, Any]]
-    ) -> None:
-        """Set the counters, the watermark and the event log (the rest of :meth:`restore`)."""
+    def restore_state(self, snap: Snapshot) -> None:
+        """Set the counters, watermark, event log, retired ids and epoch of ``snap`` (the rest
+        of :meth:`restore`)."""
+
+    def describe(self) -> str:
+        """Where the state lives, for messages and ``repr`` (no password)."""
+        return type(self).__name__
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""

@@ -7,12 +7,23 @@ import heapq
 import threading
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
+from dataclasses import replace
 from itertools import chain
 from typing import Any
 
 import numpy as np
 
-from .base import EVENTS_KEPT, Candidates, Change, Record, Storage, Stored, story_number
+from .base import (
+    EVENTS_KEPT,
+    Candidates,
+    Change,
+    Identity,
+    Record,
+    Snapshot,
+    Storage,
+    Stored,
+    story_number,
+)
 
 __all__ = ["MemoryStorage"]
 
@@ -35,6 +46,11 @@ class MemoryStorage(Storage):
     def __init__(self) -> None:
         self._lock = threading.RLock()
         self._counters: dict[str, int] = {}
+        self.identity: Identity | None = None
+        self._reset()
+
+    def _reset(self) -> None:
+        """Empty every structure but the counters and the identity."""
         self._bands: list[dict[int, int | list[int]]] = []
         self._recs: dict[int, Record] = {}
         self._story_of: dict[int, str] = {}
@@ -43,6 +59,8 @@ class MemoryStorage(Storage):
         self._times: list[tuple[float, int]] = []  # heap; lazily skips deleted numbers
         self._wm: float | None = None
         self._events: list[dict[str, Any]] = []
+        self._retired: dict[str, str] = {}  # retired story id -> live survivor
+        self._absorbed: dict[str, set[str]] = {}  # survivor -> the retired ids that point to it
         # slot arrays (see the class docstring); allocated on the first indexed insert
         self._slot: dict[int, int] = {}  # number -> slot
         self._free: list[int] = []
@@ -51,8 +69,15 @@ class MemoryStorage(Storage):
         self._pub = np.zeros(0, np.float64)
         self._num = np.zeros(0, np.int64)
 
-    def lock(self) -> AbstractContextManager[None]:
+    def atomic(self) -> AbstractContextManager[None]:
         return self._lock  # type: ignore[return-value]
+
+    def bind(self, fingerprint: str, settings: str) -> Identity:
+        with self._lock:
+            if self.identity is None:
+                self.identity = Identity(fingerprint, settings)
+            self.identity.check(fingerprint, settings, "memory")
+            return self.identity
 
     def next_number(self, counter: str) -> int:
         with self._lock:
@@ -182,6 +207,13 @@ class MemoryStorage(Storage):
 
     def commit(self, change: Change) -> None:
         with self._lock:
+            deleted = {rec.num for rec, _, _ in change.delete}
+            for rec, _, _ in change.insert:  # (plain tuples work too, e.g. a benchmark's preload)
+                held = self._ids.get(rec.doc_id)
+                if held is not None and held not in deleted:
+                    raise ValueError(f"doc_id {rec.doc_id!r} is already indexed")
+            for rec, _, keys in change.delete:
+                self._delete(rec, keys)
             for rec, story, keys in change.insert:
                 self._recs[rec.num] = rec
                 self._story_of[rec.num] = story
@@ -197,29 +229,52 @@ class MemoryStorage(Storage):
                 dst.extend(nums)
                 dst.sort()
                 self._stories.pop(retired, None)
-            for rec, story, keys in change.delete:
-                if self._recs.pop(rec.num, None) is None:
-                    continue
-                story = self._story_of.pop(rec.num)
-                self._ids.pop(rec.doc_id, None)
-                members = self._stories.get(story, [])
-                if rec.num in members:
-                    members.remove(rec.num)
-                if not members:
-                    self._stories.pop(story, None)
-                slot = self._free_slot(rec.num)
-                if keys and slot is not None:
-                    self._unindex(slot, keys)
+                # retired (and every id it had absorbed) now resolve to survivor, in one hop
+                moved = self._absorbed.pop(retired, set()) | {retired}
+                for old in moved:
+                    self._retired[old] = survivor
+                self._absorbed.setdefault(survivor, set()).update(moved)
             self._events.extend(change.events)
             if len(self._events) > EVENTS_KEPT:
                 del self._events[: len(self._events) - EVENTS_KEPT]
             if change.watermark is not None and (self._wm is None or change.watermark > self._wm):
                 self._wm = change.watermark
 
-    def restore_state(
-        self, counters: dict[str, int], watermark: float | None, events: list[dict[str, Any]]
-    ) -> None:
+    def _delete(self, rec: Record, keys: Sequence[int]) -> None:
+        if self._recs.pop(rec.num, None) is None:
+            return
+        story = self._story_of.pop(rec.num)
+        if self._ids.get(rec.doc_id) == rec.num:
+            del self._ids[rec.doc_id]
+        members = self._stories.get(story, [])
+        if rec.num in members:
+            members.remove(rec.num)
+        if not members:  # the story is gone: so are the retired ids that resolved to it
+            self._stories.pop(story, None)
+            for old in self._absorbed.pop(story, ()):
+                self._retired.pop(old, None)
+        slot = self._free_slot(rec.num)
+        if keys and slot is not None:
+            self._unindex(slot, keys)
+
+    def survivor(self, retired: str) -> str | None:
+        return self._retired.get(retired)
+
+    def retired_map(self) -> dict[str, str]:
+        return dict(self._retired)
+
+    def clear(self) -> None:
         with self._lock:
-            self._counters = dict(counters)
-            self._wm = watermark
-            self._events = list(events)
+            self._reset()
+
+    def restore_state(self, snap: Snapshot) -> None:
+        with self._lock:
+            self._counters = dict(snap.counters)
+            self._wm = snap.watermark
+            self._events = list(snap.events)
+            self._retired = {k: v for k, v in snap.retired.items() if v in self._stories}
+            self._absorbed = {}
+            for old, survivor in self._retired.items():
+                self._absorbed.setdefault(survivor, set()).add(old)
+            if self.identity is not None:
+                self.identity = replace(self.identity, epoch=snap.epoch)

@@ -4,7 +4,8 @@
 
 Redis layout (``{ns}`` is the namespace)::
 
-    {ns}:lock               the write lock (SET NX PX token; released by a compare-and-delete)
+    {ns}:id                 identity JSON: settings fingerprint, settings, epoch (SET NX, once)
+    {ns}:v                  version: +1 on every commit (save's consistency check)
     {ns}:n:doc, {ns}:n:story  counters (INCR)
     {ns}:b:{band}:{key}     set of document numbers in one LSH bucket
     {ns}:rec                hash number -> packed immutable record (see pack_record)
@@ -14,26 +15,36 @@ Redis layout (``{ns}`` is the namespace)::
     {ns}:ids                hash json(doc id) -> number
     {ns}:s:{story}          set of member numbers
     {ns}:stories            sorted set story id, scored by its counter value (creation order)
+    {ns}:ret                hash retired story id -> the live story that absorbed it
+    {ns}:abs:{story}        set of the retired ids that resolve to story
     {ns}:t                  sorted set number, scored by published (epoch seconds)
     {ns}:wm                 newest published time seen
     {ns}:events             list of merge events (JSON), capped at EVENTS_KEPT
 
-Every ``add`` runs its read-assign-write section under the namespace lock, and the writes go out
-in one MULTI/EXEC transaction, so concurrent writers in several processes lose nothing and never
-give one story two ids; featurizing (the expensive part) runs outside the lock.
+No lock. An ``add`` WATCHes the keys its decision reads (its LSH buckets, the member sets of the
+candidate stories), reads, decides, and commits with one Lua script inside MULTI/EXEC. EXEC fails
+if a watched key changed (another writer added to those buckets or stories): the add runs again
+on the new state. The script itself checks, in the same atomic step, that the namespace identity
+is still the one this writer bound to (:class:`NamespaceLost` otherwise) and that the doc id is
+not indexed yet, then writes everything, so a commit is all or nothing and a writer that stalls
+after reading (a GC pause, SIGSTOP) cannot write what it decided on a stale view. Writers only
+contend when they touch the same buckets or stories, so throughput grows with writers.
 """
 
 from __future__ import annotations
 
 import json
+import random
 import struct
 import threading
 import time
 import uuid
+import warnings
 from collections import OrderedDict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from typing import Any
+from typing import Any, TypeVar
+from urllib.parse import urlsplit, urlunsplit
 
 import numpy as np
 
@@ -41,50 +52,22 @@ from .base import (
     EVENTS_KEPT,
     Candidates,
     Change,
+    Conflict,
+    Identity,
+    NamespaceLost,
     Record,
+    Snapshot,
     Storage,
     Stored,
     pack_record,
     story_number,
     unpack_record,
 )
+from .redis_scripts import CANDIDATES, COMMIT
 
-__all__ = ["RedisStorage"]
+__all__ = ["RedisStorage", "masked_url"]
 
-
-_RELEASE = """
-if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
-return 0
-"""
-
-# KEYS[1] = the sig hash, KEYS[2..] = the bucket sets: the union of the buckets and the packed
-# signature of each member, in one round trip (HMGET in chunks: Lua's unpack() stack limit).
-# Replies are three flat strings (numbers with a signature, their signatures concatenated,
-# numbers without one): a client parses 3 bulk strings, not 2 elements per proposal.
-_CANDIDATES = """
-local nums = redis.call('SUNION', unpack(KEYS, 2))
-local have, sigs, lost = {}, {}, {}
-for i = 1, #nums, 4000 do
-  local last = math.min(i + 3999, #nums)
-  local part = redis.call('HMGET', KEYS[1], unpack(nums, i, last))
-  for j = 1, #part do
-    if part[j] then
-      have[#have + 1] = nums[i + j - 1]
-      sigs[#sigs + 1] = part[j]
-    else
-      lost[#lost + 1] = nums[i + j - 1]
-    end
-  end
-end
-return {table.concat(have, ','), table.concat(sigs), table.concat(lost, ',')}
-"""
-
-# add (SADD) or remove (SREM) ARGV[2] in every set KEYS[...]: one command for a document's
-# bucket sets instead of one per band
-_BUCKETS = """
-for i = 1, #KEYS do redis.call(ARGV[1], KEYS[i], ARGV[2]) end
-return #KEYS
-"""
+T = TypeVar("T")
 
 
 def _ints(raw: bytes) -> list[int]:
@@ -102,12 +85,24 @@ def _jid(doc_id: str | int) -> str:
     return json.dumps(doc_id, ensure_ascii=False)
 
 
+def masked_url(url: str) -> str:
+    """``url`` with its password replaced by ``***`` (for messages and ``repr``)."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    netloc = f"{parts.username or ''}:***@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
 class RedisStorage(Storage):
     """Storage in a Redis server, shared by every process that uses the same URL and namespace.
 
-    ``lock_timeout``: seconds after which a lock held by a crashed writer expires;
-    ``lock_wait``: seconds to wait for the lock before ``TimeoutError``; ``cache_size``:
-    records kept in this process (LRU) so that scoring does not fetch and unpack them again.
+    ``lock_wait``: seconds an operation keeps retrying (conflicts with other writers, a server
+    that is restarting) before it gives up with ``TimeoutError`` / ``ConnectionError``;
+    ``lock_timeout``: accepted for compatibility, unused (writers no longer hold a lock);
+    ``cache_size``: records kept in this process (LRU) so that scoring does not fetch and unpack
+    them again; ``connect_timeout``: seconds to wait for the server when connecting.
     """
 
     def __init__(
@@ -118,10 +113,13 @@ class RedisStorage(Storage):
         lock_timeout: float = 30.0,
         lock_wait: float = 60.0,
         cache_size: int = 20_000,
+        connect_timeout: float = 5.0,
         client: Any = None,
     ) -> None:
         try:
             import redis
+            from redis.backoff import ExponentialWithJitterBackoff
+            from redis.retry import Retry
         except ImportError as e:
             raise ImportError(
                 'StoryIndex(storage="redis://...") needs redis-py: pip install "dupdetect[redis]"'
@@ -130,21 +128,62 @@ class RedisStorage(Storage):
             raise ValueError(f"namespace must be a non-empty str without spaces, got {namespace!r}")
         self.url = url
         self.namespace = namespace
+        self._redis = redis
         # redis-py types replies as broad unions (bytes | str | list ...); we decode explicitly
-        self.r: Any = client if client is not None else redis.Redis.from_url(url)
-        self.r.ping()  # fail here, with the URL in the message, not on the first add
-        self._lock_px = int(lock_timeout * 1000)
-        self._lock_wait = lock_wait
-        self._release = self.r.register_script(_RELEASE)
-        self._candidates = self.r.register_script(_CANDIDATES)
-        self._buckets = self.r.register_script(_BUCKETS)
+        self.r: Any = client
+        if client is None:
+            self.r = redis.Redis.from_url(
+                url,
+                socket_connect_timeout=connect_timeout,
+                socket_timeout=max(connect_timeout, 10.0),
+                retry=Retry(ExponentialWithJitterBackoff(base=0.05, cap=0.5), 2),
+            )
+        self._connect()
+        self._retry_for = float(lock_wait)
+        del lock_timeout  # no lock any more; the option stays accepted
+        self._candidates = self.r.register_script(CANDIDATES)
+        self._commit = self.r.register_script(COMMIT)
         self._local = threading.local()
+        self._ident_raw: bytes | None = None
         # number -> Record: numbers are never reused and records never change, so a cached
         # record is never stale (its story is always read from the server)
         self._cache: OrderedDict[int, Record] = OrderedDict()
         self.cache_size = cache_size
-        #: seconds spent waiting for and holding the lock (for the benchmark)
+        #: commits refused because another writer changed what they read (then re-run)
+        self.conflicts = 0
+        #: seconds spent backing off before re-running (conflicts, a restarting server)
         self.lock_wait_total = 0.0
+        #: the namespace version written by this process's last commit (commit order)
+        self.last_version: int | None = None
+
+    def _connect(self) -> None:
+        """PING (fail here, with the URL in the message) and warn when nothing is persisted."""
+        redis, where = self._redis, masked_url(self.url)
+        try:
+            self.r.ping()
+        except redis.AuthenticationError as e:
+            raise redis.AuthenticationError(
+                f"Redis at {where} refused the credentials ({e}); check the password in the URL "
+                "(redis://:PASSWORD@host:port/db, with % escapes for special characters)"
+            ) from None
+        except (redis.ConnectionError, redis.TimeoutError) as e:
+            raise redis.ConnectionError(
+                f"cannot reach Redis at {where} ({e}); is redis-server running there, and are "
+                "the host and port right?"
+            ) from None
+        try:
+            aof = self.r.config_get("appendonly").get("appendonly")
+            save = self.r.config_get("save").get("save")
+        except redis.ResponseError:  # CONFIG renamed away or not allowed: nothing to check
+            return
+        if aof == "no" and not save:
+            warnings.warn(
+                f"Redis at {where} keeps nothing on disk (appendonly no, save ''): a restart "
+                "loses the whole StoryIndex. Run it with appendonly yes and appendfsync "
+                "everysec (at most ~1 s of adds lost) or always (none lost)",
+                UserWarning,
+                stacklevel=4,
+            )
 
     def _k(self, *parts: object) -> str:
         return ":".join([self.namespace, *map(str, parts)])
@@ -153,39 +192,99 @@ class RedisStorage(Storage):
         ns = self.namespace
         return [f"{ns}:b:{band}:{key:x}" for band, key in enumerate(keys)]
 
+    def describe(self) -> str:
+        return masked_url(self.url)
+
+    # -- identity ----------------------------------------------------------------------------
+    def bind(self, fingerprint: str, settings: str) -> Identity:
+        fresh = Identity(fingerprint, settings, uuid.uuid4().hex[:8])
+        self.r.set(self._k("id"), fresh.to_json(), nx=True)
+        raw = self.r.get(self._k("id"))
+        if raw is None:  # cleared between the two calls
+            raise NamespaceLost(f"namespace {self.namespace!r} was cleared while connecting")
+        ident = Identity.from_json(raw)
+        ident.check(fingerprint, settings, self.namespace)
+        self.identity, self._ident_raw = ident, raw
+        return ident
+
+    def _lost(self, current: bytes | None) -> NamespaceLost:
+        was = self.identity.epoch if self.identity is not None else None
+        if current:
+            what = f"now belongs to another epoch ({Identity.from_json(current).epoch}, was {was})"
+        else:
+            what = f"has lost its identity key {self._k('id')!r} (epoch {was})"
+        return NamespaceLost(
+            f"Redis namespace {self.namespace!r} at {masked_url(self.url)} {what}: its data is "
+            "gone. Likely cause: the server restarted without persistence (appendonly no and no "
+            "RDB save) or was flushed (FLUSHDB/FLUSHALL), or another process cleared the "
+            "namespace. The articles indexed before are not there any more; make a new "
+            "StoryIndex (a new epoch: story ids are not reused) and add them again from your "
+            "source. Keep every acknowledged add with appendonly yes, appendfsync everysec or "
+            "always"
+        )
+
+    def _check(self, current: bytes | None) -> None:
+        if self._ident_raw is not None and current != self._ident_raw:
+            raise self._lost(current)
+
+    # -- transactions ----------------------------------------------------------------------------
+    def _tx(self) -> Any:
+        return getattr(self._local, "tx", None)
+
+    def _watch(self, names: Sequence[str]) -> None:
+        """In an atomic section: WATCH keys before reading them, so EXEC fails if they change."""
+        tx = self._tx()
+        if tx is not None and names:
+            tx.watch(*names)
+
     @contextmanager
-    def _locked(self) -> Iterator[None]:
-        depth = getattr(self._local, "depth", 0)
-        if depth:  # re-entrant within one thread
-            self._local.depth = depth + 1
-            try:
-                yield
-            finally:
-                self._local.depth -= 1
+    def _atomic(self) -> Iterator[None]:
+        if self._tx() is not None:  # nested: part of the enclosing section
+            yield
             return
-        token = uuid.uuid4().hex
-        key = self._k("lock")
-        t0 = time.perf_counter()
-        delay = 0.0002
-        while not self.r.set(key, token, nx=True, px=self._lock_px):
-            if time.perf_counter() - t0 > self._lock_wait:
-                raise TimeoutError(
-                    f"could not take the StoryIndex lock {key!r} within {self._lock_wait} s; "
-                    "another writer holds it (it expires after lock_timeout if that writer died)"
-                )
-            time.sleep(delay)
-            delay = min(delay * 2, 0.005)
-        self.lock_wait_total += time.perf_counter() - t0
-        self._local.depth = 1
+        self._local.tx = self.r.pipeline(transaction=True)
         try:
             yield
         finally:
-            self._local.depth = 0
-            self._release(keys=[key], args=[token])
+            tx, self._local.tx = self._local.tx, None
+            tx.reset()
 
-    def lock(self) -> AbstractContextManager[None]:
-        return self._locked()
+    def atomic(self) -> AbstractContextManager[None]:
+        return self._atomic()
 
+    def transact(self, section: Callable[[], T]) -> T:
+        """Run ``section`` (reads, then at most one commit) until it commits on a view nobody
+        changed meanwhile; retries with jittered backoff for ``lock_wait`` seconds."""
+        redis = self._redis
+        deadline = time.monotonic() + self._retry_for
+        attempt = 0
+        while True:
+            try:
+                with self._atomic():
+                    return section()
+            except (Conflict, redis.WatchError):
+                self.conflicts += 1
+                error: Exception | None = None
+            except (redis.ConnectionError, redis.TimeoutError) as e:
+                error = e  # the server is down or restarting: try again until the deadline
+            if time.monotonic() > deadline:
+                if error is not None:
+                    raise redis.ConnectionError(
+                        f"Redis at {masked_url(self.url)} unreachable for {self._retry_for:g} s "
+                        f"(lock_wait): {error}"
+                    ) from error
+                raise TimeoutError(
+                    f"StoryIndex write in namespace {self.namespace!r} kept conflicting with "
+                    f"other writers for {self._retry_for:g} s (lock_wait); raise lock_wait"
+                )
+            pause = random.uniform(0, min(0.05, 0.0005 * 2**attempt))
+            if error is not None:
+                pause = min(0.2 * (attempt + 1), 1.0)
+            time.sleep(pause)
+            self.lock_wait_total += pause
+            attempt += 1
+
+    # -- reads ----------------------------------------------------------------------------
     def next_number(self, counter: str) -> int:
         return int(self.r.incr(self._k("n", counter)))
 
@@ -194,19 +293,6 @@ class RedisStorage(Storage):
         got = self.r.mget([self._k("n", c) for c in names])
         return {c: int(v) for c, v in zip(names, got) if v is not None}
 
-    def restore_state(
-        self, counters: dict[str, int], watermark: float | None, events: list[dict[str, Any]]
-    ) -> None:
-        p = self.r.pipeline(transaction=True)
-        for name, value in counters.items():
-            p.set(self._k("n", name), int(value))
-        p.delete(self._k("wm"), self._k("events"))
-        if watermark is not None:
-            p.set(self._k("wm"), repr(watermark))
-        if events:
-            p.rpush(self._k("events"), *[json.dumps(e, ensure_ascii=False) for e in events])
-        p.execute()
-
     def number_of(self, doc_id: str | int) -> int | None:
         v = self.r.hget(self._k("ids"), _jid(doc_id))
         return None if v is None else int(v)
@@ -214,15 +300,19 @@ class RedisStorage(Storage):
     def bucket_members(self, keys: Sequence[int]) -> set[int]:
         if not keys:
             return set()
-        names = [self._k("b", band, f"{key:x}") for band, key in enumerate(keys)]
-        return {int(x) for x in self.r.sunion(names)}
+        return {int(x) for x in self.r.sunion(self._bucket_names(keys))}
 
     def candidates(self, keys: Sequence[int], cutoff: float | None) -> Candidates:
         empty = Candidates(np.zeros(0, np.int64), np.zeros((0, 0), np.uint32))
         if not keys:
             return empty
         names = self._bucket_names(keys)
-        have, packed, lost = self._candidates(keys=[self._k("sig"), *names])
+        self._watch(names)
+        have, packed, lost, same = self._candidates(
+            keys=[self._k("sig"), self._k("id"), *names], args=[self._ident_raw or b""]
+        )
+        if same != b"1" and self._ident_raw is not None:
+            raise self._lost(self.r.get(self._k("id")))
         nums_l = _ints(have)
         blobs = [packed] if packed else []
         if lost:  # indexed before the sig hash existed, or deleted meanwhile: use the record
@@ -270,16 +360,35 @@ class RedisStorage(Storage):
         return out
 
     def members(self, story_ids: Sequence[str]) -> dict[str, list[int]]:
+        names = [self._k("s", s) for s in story_ids]
+        self._watch(names)
         p = self.r.pipeline(transaction=False)
-        for s in story_ids:
-            p.smembers(self._k("s", s))
+        for name in names:
+            p.smembers(name)
         return {s: sorted(int(x) for x in m) for s, m in zip(story_ids, p.execute())}
 
     def story_ids(self) -> list[str]:
-        return [s.decode() for s in self.r.zrange(self._k("stories"), 0, -1)]
+        p = self.r.pipeline(transaction=False)
+        p.get(self._k("id"))
+        p.zrange(self._k("stories"), 0, -1)
+        ident, ids = p.execute()
+        self._check(ident)
+        return [s.decode() for s in ids]
+
+    def survivor(self, retired: str) -> str | None:
+        v = self.r.hget(self._k("ret"), retired)
+        return None if v is None else v.decode()
+
+    def retired_map(self) -> dict[str, str]:
+        return {k.decode(): v.decode() for k, v in self.r.hgetall(self._k("ret")).items()}
 
     def count(self) -> int:
-        return int(self.r.hlen(self._k("rec")))
+        p = self.r.pipeline(transaction=False)
+        p.get(self._k("id"))
+        p.hlen(self._k("rec"))
+        ident, n = p.execute()
+        self._check(ident)
+        return int(n)
 
     def expired(self, cutoff: float, limit: int | None) -> list[int]:
         kw = {} if limit is None else {"start": 0, "num": limit}
@@ -292,62 +401,158 @@ class RedisStorage(Storage):
     def events(self) -> list[dict[str, Any]]:
         return [json.loads(x) for x in self.r.lrange(self._k("events"), 0, -1)]
 
-    def commit(self, change: Change) -> None:
-        p = self.r.pipeline(transaction=True)
+    def snapshot(self) -> Snapshot:
+        """Reads everything, and again until no commit happened in between (version key)."""
+        for _ in range(20):
+            v0 = self.r.get(self._k("v"))
+            snap = self.read_snapshot()
+            if self.r.get(self._k("v")) == v0:
+                return snap
+            time.sleep(0.05)
+        raise TimeoutError(
+            f"namespace {self.namespace!r} kept changing during save(); pause the writers"
+        )
+
+    # -- writes ----------------------------------------------------------------------------
+    def _plan(self, change: Change) -> tuple[str, list[bytes]]:
+        blobs: list[bytes] = []
+        ins = []
         for rec, story, keys in change.insert:
-            p.hset(self._k("rec"), rec.num, pack_record(rec))
-            if keys:
-                p.hset(self._k("sig"), rec.num, _pack_sig(rec))
-            p.hset(self._k("sto"), rec.num, story)
-            p.hset(self._k("ids"), _jid(rec.doc_id), rec.num)
-            p.sadd(self._k("s", story), rec.num)
-            p.zadd(self._k("stories"), {story: story_number(story)})
-            p.zadd(self._k("t"), {rec.num: rec.published})
-            if keys:
-                self._buckets(keys=self._bucket_names(keys), args=["SADD", rec.num], client=p)
-        for nums, retired, survivor in change.moves:
-            if nums:
-                p.sadd(self._k("s", survivor), *nums)
-                p.hset(self._k("sto"), mapping=dict.fromkeys(nums, survivor))
-            p.delete(self._k("s", retired))
-            p.zrem(self._k("stories"), retired)
-        for rec, story, keys in change.delete:
-            p.hdel(self._k("rec"), rec.num)
-            p.hdel(self._k("sig"), rec.num)
-            p.hdel(self._k("sto"), rec.num)
-            p.hdel(self._k("ids"), _jid(rec.doc_id))
-            p.srem(self._k("s", story), rec.num)
-            p.zrem(self._k("t"), rec.num)
-            if keys:
-                self._buckets(keys=self._bucket_names(keys), args=["SREM", rec.num], client=p)
-        if change.events:
-            p.rpush(self._k("events"), *[json.dumps(e, ensure_ascii=False) for e in change.events])
-            p.ltrim(self._k("events"), -EVENTS_KEPT, -1)
+            blobs += [pack_record(rec), _pack_sig(rec) if keys else b""]
+            ins.append(
+                [
+                    str(rec.num),
+                    _jid(rec.doc_id),
+                    story,
+                    str(story_number(story)),
+                    repr(rec.published),
+                    "1" if keys else "0",
+                    self._bucket_names(keys),
+                ]
+            )
+        plan: dict[str, Any] = {
+            "del": [
+                [str(rec.num), _jid(rec.doc_id), self._bucket_names(keys)]
+                for rec, _, keys in change.delete
+            ],
+            "ins": ins,
+            "mov": [[[str(n) for n in nums], r, s] for nums, r, s in change.moves],
+            "ev": [json.dumps(e, ensure_ascii=False) for e in change.events],
+            "keep": str(EVENTS_KEPT),
+        }
         if change.watermark is not None:
-            wm = self.watermark()
-            if wm is None or change.watermark > wm:
-                p.set(self._k("wm"), repr(change.watermark))
+            plan["wm"] = repr(change.watermark)
+        return json.dumps(plan, ensure_ascii=False, separators=(",", ":")), blobs
+
+    def commit(self, change: Change) -> None:
+        plan, blobs = self._plan(change)
+        args = [self.namespace, self._ident_raw or b"", plan, *blobs]
+        tx = self._tx()
+        if tx is None:
+            reply = self._commit(args=args)
+        else:
+            tx.multi()
+            self._commit(args=args, client=tx)
+            try:
+                reply = tx.execute()[0]
+            except self._redis.WatchError:
+                raise Conflict("what this commit read changed meanwhile") from None
+        status = reply[0]
+        if status == b"ok":
+            self.last_version = int(reply[1])
+        if status == b"lost":
+            raise self._lost(reply[1] or None)
+        if status == b"exists":
+            raise ValueError(f"doc_id {json.loads(reply[1])!r} is already indexed")
+
+    def restore_state(self, snap: Snapshot) -> None:
+        p = self.r.pipeline(transaction=True)
+        for name, value in snap.counters.items():
+            p.set(self._k("n", name), int(value))
+        p.delete(self._k("wm"), self._k("events"))
+        if snap.watermark is not None:
+            p.set(self._k("wm"), repr(snap.watermark))
+        if snap.events:
+            p.rpush(self._k("events"), *[json.dumps(e, ensure_ascii=False) for e in snap.events])
+        for old, survivor in snap.retired.items():
+            p.hset(self._k("ret"), old, survivor)
+            p.sadd(self._k("abs", survivor), old)
         p.execute()
-        # a story emptied by deletes disappears (SREM of the last member deletes the set)
-        if change.delete:
-            stories = sorted({d.story for d in change.delete})
-            q = self.r.pipeline(transaction=False)
-            for s in stories:
-                q.exists(self._k("s", s))
-            gone = [s for s, e in zip(stories, q.execute()) if not e]
-            if gone:
-                self.r.zrem(self._k("stories"), *gone)
 
     def clear(self) -> None:
-        """Delete every key of this namespace (SCAN + UNLINK)."""
+        """Delete every key of this namespace (SCAN + UNLINK) and start a new epoch; the
+        counters go on. Other writers bound to the old epoch get :class:`NamespaceLost`."""
+        counters = self.counters()
+        self.r.delete(self._k("id"))  # first: concurrent writers fail from here on
         batch = []
-        for key in self.r.scan_iter(match=self.namespace + ":*", count=10_000):
+        for key in self.r.scan_iter(match=self._pattern("*"), count=10_000):
             batch.append(key)
             if len(batch) >= 10_000:
                 self.r.unlink(*batch)
                 batch = []
         if batch:
             self.r.unlink(*batch)
+        for name, value in counters.items():
+            self.r.set(self._k("n", name), value)
+        self._cache.clear()
+        if self.identity is not None:
+            self.bind(self.identity.fingerprint, self.identity.settings)
+
+    def audit(self, keys_of: Callable[[Record], list[int]]) -> list[str]:
+        """Every disagreement between the namespace's structures (empty when consistent): each
+        record has its story, id, time, signature and buckets, and nothing else refers to a
+        record that is not there. For tests and operators; reads everything (not for hot use)."""
+        r, k, bad = self.r, self._k, []
+        recs = {int(n): unpack_record(b) for n, b in r.hgetall(k("rec")).items()}
+        sto = {int(n): s.decode() for n, s in r.hgetall(k("sto")).items()}
+        ids = {json.loads(j): int(n) for j, n in r.hgetall(k("ids")).items()}
+        sig = {int(n) for n in r.hkeys(k("sig"))}
+        times = {int(n) for n in r.zrange(k("t"), 0, -1)}
+        live = {s.decode() for s in r.zrange(k("stories"), 0, -1)}
+        sets = {n: {int(x) for x in r.smembers(k("s", n))} for n in live}
+        if set(sto) != set(recs):
+            bad.append(
+                f"records without a story: {sorted(set(recs) - set(sto))}, "
+                f"stories without a record: {sorted(set(sto) - set(recs))}"
+            )
+        for num, rec in recs.items():
+            story = sto.get(num)
+            if ids.get(rec.doc_id) != num:
+                bad.append(f"doc {rec.doc_id!r} (#{num}): id map says {ids.get(rec.doc_id)}")
+            if story not in sets or num not in sets[story]:
+                bad.append(f"doc #{num}: not among the members of its story {story!r}")
+            if num not in times:
+                bad.append(f"doc #{num}: not in the time index")
+            keys = keys_of(rec) if not rec.short else []
+            if bool(keys) != (num in sig):
+                bad.append(f"doc #{num}: signature entry {'missing' if keys else 'extra'}")
+            for name in self._bucket_names(keys):
+                if not r.sismember(name, num):
+                    bad.append(f"doc #{num}: missing from bucket {name}")
+        for n in ids.values():
+            if n not in recs:
+                bad.append(f"id map points to missing doc #{n}")
+        for story, members in sets.items():
+            if not members:
+                bad.append(f"live story {story!r} has no members")
+            for n in members - set(recs):
+                bad.append(f"story {story!r} lists missing doc #{n}")
+        stray = times - set(recs)
+        if stray:
+            bad.append(f"time index lists missing docs {sorted(stray)}")
+        for name in r.scan_iter(match=self._pattern("b:*"), count=10_000):
+            for n in r.smembers(name):
+                if int(n) not in recs:
+                    bad.append(f"bucket {name.decode()} lists missing doc #{int(n)}")
+        for old, survivor in self.retired_map().items():
+            if survivor not in live:
+                bad.append(f"retired id {old!r} resolves to {survivor!r}, which is not live")
+        return bad
+
+    def _pattern(self, suffix: str) -> str:
+        """A SCAN pattern for this namespace's keys (glob characters in the name escaped)."""
+        escaped = "".join("\\" + c if c in "*?[]\\" else c for c in self.namespace)
+        return f"{escaped}:{suffix}"
 
     def close(self) -> None:
         self.r.close()

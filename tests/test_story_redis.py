@@ -1,0 +1,147 @@
+"""StoryIndex on a real Redis server: stale writers, lost data, settings, server configuration."""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import time
+import uuid
+import warnings
+
+import pytest
+
+from dupdetect.settings import Settings
+from dupdetect.story import StoryIndex
+
+sys.path.insert(0, os.path.dirname(__file__))
+from conftest import HAS_REDIS, NO_REDIS  # noqa: E402
+from redis_server import RedisServer  # noqa: E402
+from story_texts import group_text  # noqa: E402
+
+pytestmark = [
+    pytest.mark.redis,
+    pytest.mark.skipif(not HAS_REDIS, reason=NO_REDIS),
+]
+
+
+def _ns() -> str:
+    return f"r{uuid.uuid4().hex[:8]}"
+
+
+def _stalled_storage(url: str, ns: str, delay: float, **options):
+    """A RedisStorage whose first commit of an insert sleeps ``delay`` s first: a writer that
+    read the index, then stalled (a GC pause, a slow host) before writing what it decided."""
+    from dupdetect.storage import RedisStorage
+
+    class Stalled(RedisStorage):
+        def __init__(self) -> None:
+            super().__init__(url, ns, **options)
+            self.delay = delay
+            self.stalled = threading.Event()
+            self.commits = 0
+
+        def commit(self, change):
+            self.commits += 1
+            if self.delay and change.insert:
+                d, self.delay = self.delay, 0.0
+                self.stalled.set()
+                time.sleep(d)
+            return super().commit(change)
+
+    return Stalled()
+
+
+# --- item 1: a stalled writer must not commit on a stale view -------------------------------------
+def test_a_stalled_writer_does_not_commit_on_a_stale_view(redis_url):
+    ns = _ns()
+    text = group_text(3, 0)
+    slow_storage = _stalled_storage(redis_url, ns, 2.5, lock_timeout=1)
+    slow = StoryIndex(storage=slow_storage, namespace=ns, window=None)
+    fast = StoryIndex(storage=redis_url, namespace=ns, window=None, lock_timeout=1)
+    got = {}
+    t = threading.Thread(target=lambda: got.update(a=slow.add("a", text)))
+    t.start()
+    try:
+        assert slow_storage.stalled.wait(10)
+        b = fast.add("b", text)  # the same text, while "a" is decided but not written
+        t.join(20)
+        assert not t.is_alive()
+        assert got["a"].story_id == b.story_id, "the same text ended up in two stories"
+        assert len(list(fast.stories())) == 1 and len(fast) == 2
+        assert slow_storage.commits >= 2  # its stale commit was refused, and the add re-run
+    finally:
+        t.join(20)
+        fast.clear()
+
+
+# --- item 2: a server that lost everything --------------------------------------------------------
+def test_a_server_restart_without_persistence_is_detected_and_ids_are_not_reused():
+    from dupdetect.storage import NamespaceLost
+
+    with RedisServer() as srv:  # no RDB, no AOF: a restart empties it
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # it warns at connect (tested below)
+            idx = StoryIndex(storage=srv.url, namespace="news", window=None)
+        ids = [idx.add(f"d{k}", group_text(k % 2, k // 2)).story_id for k in range(4)]
+        assert len(set(ids)) == 2 and len(idx) == 4
+        srv.restart()
+        with pytest.raises(NamespaceLost, match=r"'news'.*(restart|persist)"):
+            idx.add("d9", group_text(7, 0))
+        with pytest.raises(NamespaceLost, match="'news'"):
+            len(idx)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fresh = StoryIndex(storage=srv.url, namespace="news", window=None)
+        new = fresh.add("d0", group_text(0, 0)).story_id
+        assert new not in ids, f"story id {new} was given to another story before the restart"
+        idx.close()
+        fresh.close()
+
+
+def test_connect_warns_when_the_server_keeps_nothing():
+    ns = _ns()
+    with RedisServer() as srv:
+        with pytest.warns(UserWarning, match="appendonly"):
+            StoryIndex(storage=srv.url, namespace=ns).close()
+    with RedisServer(persistence="everysec") as srv:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            StoryIndex(storage=srv.url, namespace=ns).close()
+    with RedisServer(extra=["--rename-command", "CONFIG", ""]) as srv:  # CONFIG disabled
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            idx = StoryIndex(storage=srv.url, namespace=ns)
+            assert idx.add("a", group_text(0, 0)).new_story
+            idx.close()
+
+
+# --- item 7: one namespace, one set of settings -------------------------------------------------
+def test_a_writer_with_other_settings_is_refused(redis_url):
+    ns = _ns()
+    first = StoryIndex(storage=redis_url, namespace=ns, window=None)
+    first.add("a", group_text(0, 0))
+    other = Settings(num_perm=64, ngram=4)
+    with pytest.raises(ValueError) as err:
+        StoryIndex(other, storage=redis_url, namespace=ns, window=None)
+    msg = str(err.value)
+    assert first.settings.fingerprint in msg and other.fingerprint in msg
+    assert "num_perm=64" in msg and "ngram=4" in msg and repr(ns) in msg
+    same = StoryIndex(Settings(), storage=redis_url, namespace=ns, window=None)
+    assert same.add("b", group_text(0, 0)).story_id == first.story_of("a")
+    assert len(list(first.stories())) == 1
+    first.clear()
+
+
+def test_a_namespace_cleared_by_another_writer_is_detected(redis_url):
+    from dupdetect.storage import NamespaceLost
+
+    ns = _ns()
+    a = StoryIndex(storage=redis_url, namespace=ns, window=None)
+    b = StoryIndex(storage=redis_url, namespace=ns, window=None)
+    old = a.add("x", group_text(0, 0)).story_id
+    b.clear()  # a new epoch: b goes on, a learns that its view is gone
+    with pytest.raises(NamespaceLost, match="another epoch"):
+        a.add("y", group_text(1, 0))
+    assert b.add("x", group_text(0, 0)).story_id != old and len(b) == 1
+    b.clear()
