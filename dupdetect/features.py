@@ -147,15 +147,18 @@ def term_matrices(term_lists: Sequence[Sequence[str]]) -> tuple[TermMatrix, Term
 
 @dataclass(frozen=True)
 class Profile:
-    """What the verification score compares: unigram and bigram term vectors of one document."""
+    """What the verification score compares: unigram and bigram term vectors of one document,
+    and whether it is Latin-script (which threshold cuts it; not stored with a saved record,
+    where it is only needed while the record is being assigned)."""
 
     unigrams: TermVector
     bigrams: TermVector
+    latin: bool = False
 
     @classmethod
     def of(cls, terms: Sequence[str]) -> Profile:
         unigrams, bigrams = term_matrices([terms])
-        return cls(unigrams.row(0), bigrams.row(0))
+        return cls(unigrams.row(0), bigrams.row(0), is_latin(terms))
 
     def similarity(self, other: Profile) -> float:
         """The verification score with ``other``, in [0, 1] (:func:`dupdetect.score.pair_score`)."""

@@ -14,6 +14,8 @@ bands and rows for users who want datasketch's own storage.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 from ._hash import fmix64
@@ -36,18 +38,23 @@ MAX_BUCKET = 500
 
 _M = np.uint64(0x9E3779B97F4A7C15)
 
-# Gauss-Legendre nodes and weights on [-1, 1]: exact for polynomials of degree < 2 * 600, and
-# the collision curves below are polynomials of degree bands * rows <= num_perm <= 1024.
-_GL_X, _GL_W = np.polynomial.legendre.leggauss(600)
+
+@lru_cache(maxsize=8)
+def _gauss_legendre(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Nodes and weights on [-1, 1]: exact for polynomials of degree < 2 n."""
+    return np.polynomial.legendre.leggauss(n)
 
 
-def _integral(bands: int, rows: int, lo: float, hi: float) -> float:
+def _integral(bands: int, rows: int, lo: float, hi: float, n: int) -> float:
     """Integral over ``[lo, hi]`` of ``P(s) = 1 - (1 - s**rows)**bands``, the chance that two
-    documents of Jaccard similarity ``s`` share at least one band bucket."""
-    s = 0.5 * (hi - lo) * _GL_X + 0.5 * (hi + lo)
-    return float(0.5 * (hi - lo) * np.dot(_GL_W, 1.0 - (1.0 - s**rows) ** bands))
+    documents of Jaccard similarity ``s`` share at least one band bucket (a polynomial of
+    degree ``bands * rows``, integrated exactly with ``n`` Gauss-Legendre nodes)."""
+    x, w = _gauss_legendre(n)
+    s = 0.5 * (hi - lo) * x + 0.5 * (hi + lo)
+    return float(0.5 * (hi - lo) * np.dot(w, 1.0 - (1.0 - s**rows) ** bands))
 
 
+@lru_cache(maxsize=64)
 def optimal_bands(
     threshold: float, num_perm: int, fp_weight: float = 0.5, fn_weight: float = 0.5
 ) -> tuple[int, int]:
@@ -55,11 +62,12 @@ def optimal_bands(
     ``threshold`` (the rule of datasketch's ``MinHashLSH``, which gives the same choice; a test
     compares them). False positives: the area under the collision curve below ``threshold``;
     false negatives: the area above it missed by the curve."""
+    nodes = num_perm // 2 + 1  # degree b * r <= num_perm < 2 * nodes: exact
     best, opt = float("inf"), (0, 0)
     for b in range(1, num_perm + 1):
         for r in range(1, num_perm // b + 1):
-            fp = _integral(b, r, 0.0, threshold)
-            fn = (1.0 - threshold) - _integral(b, r, threshold, 1.0)
+            fp = _integral(b, r, 0.0, threshold, nodes)
+            fn = (1.0 - threshold) - _integral(b, r, threshold, 1.0, nodes)
             err = fp * fp_weight + fn * fn_weight
             if err < best:
                 best, opt = err, (b, r)

@@ -189,6 +189,7 @@ class StoryIndex:
         profile = Profile(
             TermVector(f.unigrams.ids, f.unigrams.weights),
             TermVector(f.bigrams.ids, f.bigrams.weights),
+            bool(f.latin[0]),
         )
         return f.signatures[0], profile, bool(f.short[0]), len(terms)
 
@@ -373,7 +374,8 @@ class StoryIndex:
     def _assign(
         self, rec: Record, cands: list[Scored], pub: float, exclude: int | None = None
     ) -> Assigned:
-        st, thr = self.storage, self.settings.threshold
+        # the new article's script picks the cut (Settings.latin_threshold for English)
+        st, thr = self.storage, self.settings.threshold_for(rec.profile.latin)
         keys = self.band_keys(rec.signature)
         sim_of: dict[int, float] = {c.record.num: c.score for c in cands}
         prof_of: dict[int, Profile] = {c.record.num: c.record.profile for c in cands}
@@ -384,7 +386,7 @@ class StoryIndex:
         in_story = {s: set(m) for s, m in members.items()}
         if any(c.record.num not in in_story[c.story] for c in cands):
             raise Conflict("a candidate moved to another story while it was read")
-        missing = sorted(self._worth_scoring(stories, members, sim_of))
+        missing = sorted(self._worth_scoring(stories, members, sim_of, thr))
         fetched: list[Stored] = [Stored(c.record, c.story) for c in cands]
         if missing:
             rows = [r for r in st.records(missing) if r is not None]
@@ -438,7 +440,11 @@ class StoryIndex:
         return Assigned(cur, score, False, events, change)
 
     def _worth_scoring(
-        self, stories: list[str], members: dict[str, list[int]], sim_of: dict[int, float]
+        self,
+        stories: list[str],
+        members: dict[str, list[int]],
+        sim_of: dict[int, float],
+        threshold: float,
     ) -> set[int]:
         """Members not yet scored whose scores can change which stories reach the threshold.
 
@@ -449,7 +455,7 @@ class StoryIndex:
         unscored members score, so they are not fetched or scored. The decision is the same as
         scoring everyone: the computed mean (unscored as 0) is below threshold too.
         """
-        thr = self.settings.threshold - 1e-9  # margin: never skip a story on rounding
+        thr = threshold - 1e-9  # margin: never skip a story on rounding
         out: set[int] = set()
         for s in stories:
             m = members[s]

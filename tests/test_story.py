@@ -328,3 +328,20 @@ def test_missing_redis_py_says_what_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "redis", None)
     with pytest.raises(ImportError, match=r'pip install "dupdetect\[redis\]"'):
         StoryIndex(storage="redis://127.0.0.1:1/0")
+
+
+def test_english_articles_are_cut_at_the_latin_threshold() -> None:
+    a = (
+        "The city council approved a new budget for road repairs on Monday after a long "
+        "debate, the mayor said the money will fix potholes across the northern districts."
+    )
+    b = (
+        "Road repairs get funding: councillors voted the budget through after hours of "
+        "argument, and the mayor promised that northern districts will see potholes fixed."
+    )
+    idx = StoryIndex(window=None)
+    first, second = idx.add("a", a), idx.add("b", b)
+    assert second.story_id == first.story_id and not second.new_story  # as cluster_texts does
+    strict = StoryIndex(window=None, latin_threshold=0.35)
+    strict.add("a", a)
+    assert strict.add("b", b).new_story
