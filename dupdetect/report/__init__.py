@@ -21,7 +21,7 @@ from typing import Any
 from ..result import Clustering
 from .payload import payload
 
-__all__ = ["Report", "CSP"]
+__all__ = ["Report", "CSP", "render", "embed_json"]
 
 #: The page's Content-Security-Policy: nothing may be fetched; only its own inline CSS and script.
 CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'"
@@ -41,6 +41,21 @@ def embed_json(data: Any) -> str:
     for ch, esc in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026")):
         text = text.replace(ch, esc)
     return text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+
+
+def render(data: dict[str, Any]) -> str:
+    """The page for ``data`` (what :func:`~dupdetect.report.payload.payload` returns)."""
+    values = {
+        "lang": "ar" if data["dir"] == "rtl" else "en",
+        "dir": data["dir"],
+        "csp": CSP,
+        "title": html.escape(data["title"]),
+        "css": _asset("page.css"),
+        "js": _asset("page.js"),
+        "data": embed_json(data),
+    }
+    # one pass: text inserted for one placeholder is never scanned for another
+    return _PLACEHOLDER.sub(lambda m: values[m.group(1)], _asset("page.html"))
 
 
 class Report:
@@ -96,18 +111,7 @@ class Report:
     def html(self) -> str:
         """The whole page, one self-contained HTML document."""
         if self._html is None:
-            data = self.data
-            values = {
-                "lang": "ar" if data["dir"] == "rtl" else "en",
-                "dir": data["dir"],
-                "csp": CSP,
-                "title": html.escape(self.title),
-                "css": _asset("page.css"),
-                "js": _asset("page.js"),
-                "data": embed_json(data),
-            }
-            # one pass: text inserted for one placeholder is never scanned for another
-            self._html = _PLACEHOLDER.sub(lambda m: values[m.group(1)], _asset("page.html"))
+            self._html = render(self.data)
         return self._html
 
     def save(self, path: str | os.PathLike[str]) -> str:

@@ -15,6 +15,7 @@ __all__ = ["PLAIN", "MARK", "GAP", "passage_spans", "excerpt"]
 PLAIN, MARK, GAP = 0, 1, 2  # kinds of excerpt pieces: text, shared passage, elided text
 
 _SPACE = re.compile(r"\s+")
+_TOKEN = re.compile(r"\S+")
 
 
 def _merge(spans: list[tuple[int, int]], slack: int = 0) -> list[tuple[int, int]]:
@@ -28,21 +29,52 @@ def _merge(spans: list[tuple[int, int]], slack: int = 0) -> list[tuple[int, int]
     return out
 
 
+def _find(tokens: list[str], words: list[str], pos: int) -> int:
+    """The first token index ``i >= pos`` where ``words`` occur as ``tokens[i:i+len(words)]``,
+    the first word a suffix and the last a prefix of their tokens (explain() strips punctuation
+    from a passage's ends); -1 when absent."""
+    k = len(words)
+    first, last, inner = words[0], words[-1], words[1:-1]
+    for i in range(pos, len(tokens) - k + 1):
+        if k == 1:
+            if first in tokens[i]:
+                return i
+        elif (
+            tokens[i].endswith(first)
+            and tokens[i + k - 1].startswith(last)
+            and tokens[i + 1 : i + k - 1] == inner
+        ):
+            return i
+    return -1
+
+
 def passage_spans(text: str, passages: Sequence[str]) -> list[tuple[int, int]]:
-    """Character spans of ``passages`` in ``text``: each passage's words separated by any
-    whitespace, searched after the previous passage (explain() lists them in text order), else
-    anywhere; a passage not found (it crossed a line cut as boilerplate) is left out."""
+    """Character spans of ``passages`` in ``text``: a passage's words as consecutive
+    whitespace-separated tokens, searched after the previous passage (explain() lists them in
+    text order), else from the start; a passage not found (it crossed a line cut as
+    boilerplate) is left out."""
+    found = [(m.start(), m.group()) for m in _TOKEN.finditer(text)]
+    tokens = [t for _, t in found]
     spans = []
     pos = 0
     for p in passages:
         words = p.split()
         if not words:
             continue
-        pattern = re.compile(r"\s+".join(map(re.escape, words)))
-        m = pattern.search(text, pos) or pattern.search(text)
-        if m is not None:
-            spans.append((m.start(), m.end()))
-            pos = m.end()
+        i = _find(tokens, words, pos)
+        if i < 0:
+            i = _find(tokens, words, 0)
+        if i < 0:
+            continue
+        j = i + len(words) - 1
+        if i == j:
+            start = found[i][0] + tokens[i].index(words[0])
+            end = start + len(words[0])
+        else:
+            start = found[i][0] + len(tokens[i]) - len(words[0])
+            end = found[j][0] + len(words[-1])
+        spans.append((start, end))
+        pos = j + 1
     return _merge(spans)
 
 

@@ -327,7 +327,13 @@
   }
 
   setup();
-  render();
+  var preset = /^#q=(.*)$/.exec(location.hash); // file:///…/stories.html#q=words opens a search
+  if (preset) {
+    try { $("q").value = decodeURIComponent(preset[1]); } catch (err) { $("q").value = preset[1]; }
+  }
+  readFilters();
+  // from navigation start: to this script (the file read and parsed), JSON.parse, first cards
+  document.documentElement.setAttribute("data-start-ms", t0.toFixed(1));
   document.documentElement.setAttribute("data-parse-ms", parseMs.toFixed(1));
   document.documentElement.setAttribute("data-render-ms", (performance.now() - t0).toFixed(1));
 })();
