@@ -14,9 +14,7 @@ filter realistic values, but "first report" among same-day members falls back to
 from __future__ import annotations
 
 import argparse
-import glob
 import gzip
-import json
 import os
 import re
 import shutil
@@ -24,15 +22,16 @@ import subprocess
 import sys
 import tempfile
 import time
-import zipfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import _data as data  # noqa: E402
 
 import dupdetect  # noqa: E402
 
-ZIPS = Path(os.environ.get("DUPDETECT_EVAL", REPO.parent / "shared" / "eval")) / "saudinewsnet"
 BROWSER_FLAGS = [
     "--headless",
     "--no-sandbox",
@@ -42,19 +41,6 @@ BROWSER_FLAGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-
-
-def load(folder: Path, limit: int | None) -> list[dict]:
-    """SaudiNewsNet articles (one JSON array per zip member), zip-name order."""
-    out: list[dict] = []
-    for path in sorted(glob.glob(str(folder / "*.zip"))):
-        with zipfile.ZipFile(path) as z:
-            for name in sorted(z.namelist()):
-                if name.endswith(".json"):
-                    out.extend(json.loads(z.read(name).decode("utf-8")))
-        if limit is not None and len(out) >= limit:
-            return out[:limit]
-    return out
 
 
 def find_browser(given: str | None) -> str | None:
@@ -94,16 +80,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--keep", type=Path, default=None, help="also write the page here")
     ap.add_argument("--browser", default=None, help="Chromium binary (default: on PATH)")
     args = ap.parse_args(argv)
-    if not glob.glob(str(ZIPS / "*.zip")):
-        print(f"skipped: no {ZIPS}/*.zip")
+    arts = data.saudinewsnet()
+    if arts is None:
+        print(f"skipped: no SaudiNewsNet in {data.SAUDINEWSNET}")
         return 0
-    arts = load(ZIPS, args.limit)
+    arts = arts[: args.limit]
     texts, published, sources = {}, {}, {}
     for a in arts:
         key = a.get("url") or f"#{len(texts)}"
         if key in texts:
             continue
-        texts[key] = f"{a.get('title') or ''}\n{a.get('content') or ''}"
+        texts[key] = a["text"]
         published[key] = a.get("date_extracted")
         sources[key] = a.get("source")
     rows = []

@@ -7,44 +7,31 @@
       -> COPY_MIN, REWRITE_MIN in dupdetect/provenance.py (with --write)
 
 Re-measure after any change to the score: ``python benchmarks/measure_relations.py --write``.
-The data is read from ``../shared/eval`` (``--eval`` to change); nothing is copied from it.
+The data is read from ``../shared/eval`` by ``_data.py`` ($DUPDETECT_EVAL to change).
 """
 
 from __future__ import annotations
 
 import argparse
-import glob
 import itertools
-import json
-import os
 import re
 import sys
-import zipfile
 from pathlib import Path
 
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import _data as data  # noqa: E402
 
 import dupdetect  # noqa: E402
 from dupdetect.normalize import normalize  # noqa: E402
 
-EVAL = Path(os.environ.get("DUPDETECT_EVAL", REPO.parent / "shared" / "eval"))
 PROVENANCE = REPO / "dupdetect" / "provenance.py"
 MIN_TITLE = 15  # normalized characters: shorter titles ("أخبار", "بيان") repeat by chance
 MIN_BODY_JACCARD = 0.5
-
-
-def load_saudinewsnet(folder: Path) -> list[dict]:
-    """Every article of the SaudiNewsNet zips (one JSON array per file), zip-name order."""
-    out: list[dict] = []
-    for path in sorted(glob.glob(str(folder / "*.zip"))):
-        with zipfile.ZipFile(path) as z:
-            for name in sorted(z.namelist()):
-                if name.endswith(".json"):
-                    out.extend(json.loads(z.read(name).decode("utf-8")))
-    return out
 
 
 def _char5(text: str) -> set[str]:
@@ -52,36 +39,29 @@ def _char5(text: str) -> set[str]:
     return {t[i : i + 5] for i in range(len(t) - 4)}
 
 
-def _doc(title: str | None, body: str | None) -> str:
-    return f"{title or ''}\n{body or ''}"
-
-
-def wire_copies(articles: list[dict]) -> list[tuple[str, str]]:
-    """Pairs of texts from different outlets with the same normalized title and bodies whose
-    character 5-gram Jaccard is at least ``MIN_BODY_JACCARD`` (one article per outlet)."""
+def wire_copies(records: list[dict]) -> list[tuple[str, str]]:
+    """Pairs of documents from different outlets with the same normalized title and bodies
+    whose character 5-gram Jaccard is at least ``MIN_BODY_JACCARD`` (one article per outlet)."""
     by_title: dict[str, dict[str, dict]] = {}
-    for a in articles:
-        t = normalize(a.get("title") or "")
+    for rec in records:
+        t = normalize(rec["title"])
         if len(t) > MIN_TITLE:
-            by_title.setdefault(t, {}).setdefault(a.get("source") or "", a)
+            by_title.setdefault(t, {}).setdefault(rec.get("source") or "", rec)
     out = []
     for per_outlet in by_title.values():
         for a, b in itertools.combinations(per_outlet.values(), 2):
             sa, sb = _char5(a.get("content") or ""), _char5(b.get("content") or "")
             if sa and sb and len(sa & sb) / len(sa | sb) >= MIN_BODY_JACCARD:
-                out.append((_doc(a["title"], a["content"]), _doc(b["title"], b["content"])))
+                out.append((a["text"], b["text"]))
     return out
 
 
-def semeval_pairs(path: Path) -> dict[float, list[tuple[str, str]]]:
-    """SemEval pairs by their ``overall`` grade (1 same story ... 4 unrelated)."""
+def semeval_pairs(rows: list[dict]) -> dict[float, list[tuple[str, str]]]:
+    """SemEval pairs (title, then body) by their ``overall`` grade (1 same story ... 4 unrelated)."""
     out: dict[float, list[tuple[str, str]]] = {}
-    with path.open(encoding="utf-8") as f:
-        for line in f:
-            if line.strip():
-                r = json.loads(line)
-                pair = (_doc(r["title_1"], r["text_1"]), _doc(r["title_2"], r["text_2"]))
-                out.setdefault(float(r["overall"]), []).append(pair)
+    for r in rows:
+        pair = (f"{r['title_1']}\n{r['text_1']}", f"{r['title_2']}\n{r['text_2']}")
+        out.setdefault(float(r["overall"]), []).append(pair)
     return out
 
 
@@ -116,16 +96,14 @@ def write_constants(values: dict[str, tuple[float, str]]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--eval", type=Path, default=EVAL, help="folder of the evaluation data")
     ap.add_argument("--write", action="store_true", help="update the constants in provenance.py")
     args = ap.parse_args(argv)
-    zips = args.eval / "saudinewsnet"
-    semeval = args.eval / "semeval2022_ar_dev.jsonl"
-    if not glob.glob(str(zips / "*.zip")) or not semeval.is_file():
-        print(f"skipped: {zips}/*.zip or {semeval} is absent")
+    records, rows = data.saudinewsnet(), data.semeval()
+    if records is None or rows is None:
+        print(f"skipped: SaudiNewsNet or SemEval is absent from {data.EVAL}")
         return 0
-    copies = np.array([dupdetect.similarity(a, b) for a, b in wire_copies(load_saudinewsnet(zips))])
-    graded = semeval_pairs(semeval)
+    copies = np.array([dupdetect.similarity(a, b) for a, b in wire_copies(records)])
+    graded = semeval_pairs(rows)
     rewrites = np.array([dupdetect.similarity(a, b) for a, b in graded.get(1.0, [])])
     events = np.array([dupdetect.similarity(a, b) for a, b in graded.get(2.0, [])])
     print(
