@@ -385,7 +385,9 @@ def _report(result: Clustering, args: argparse.Namespace) -> int:
     except OSError as e:
         print(f"dupdetect: cannot write {args.output}: {e}", file=sys.stderr)
         return 2
-    print(f"{result.summary()}; wrote {args.output} ({len(page.encode()) / 1e6:.1f} MB)")
+    size = len(page.encode())
+    shown = f"{size / 1e6:.1f} MB" if size >= 1e6 else f"{size / 1e3:.0f} kB"
+    print(f"{result.summary()}; wrote {args.output} ({shown})")
     return 0
 
 

@@ -208,3 +208,36 @@ def test_constants_match_the_measurement(capsys):
     assert measured == {"COPY_MIN": prov.COPY_MIN, "REWRITE_MIN": prov.REWRITE_MIN}, (
         "re-measure: python benchmarks/measure_relations.py --write"
     )
+
+
+def test_cli_json_and_csv_carry_provenance(tmp_path):
+    import csv
+    import os
+    import subprocess
+
+    files = [str(p) for p in sorted(FIXTURES.glob("w*.txt"))]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+
+    def run(fmt: str) -> str:
+        out = tmp_path / f"out.{fmt}"
+        cmd = [
+            sys.executable,
+            "-m",
+            "dupdetect",
+            "cluster",
+            *files,
+            "--format",
+            fmt,
+            "-o",
+            str(out),
+        ]
+        done = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT)
+        assert done.returncode == 0, done.stderr
+        return out.read_text(encoding="utf-8")
+
+    rows = list(csv.DictReader(run("csv").splitlines()))
+    assert list(rows[0]) == RECORD_FIELDS
+    by = {Path(r["id"]).stem: r for r in rows}
+    assert by[COPY]["relation"] == "copy" and Path(by[COPY]["resembles"]).stem == WIRE
+    records = {Path(r["id"]).stem: r for r in json.loads(run("json"))["records"]}
+    assert records[WIRE]["first"] is True and records[REWRITE]["relation"] == "rewrite"

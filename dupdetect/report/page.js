@@ -9,7 +9,7 @@
   var REL = { first: "first report", copy: "copy", rewrite: "rewrite", "same event": "same event" };
   var BASIS = {
     published: "by publication time",
-    "input order": "by input order (no publication dates)",
+    "input order": "by input order: no publication dates",
     mixed: "by publication time; undated members follow in input order"
   };
   var $ = function (id) { return document.getElementById(id); };
