@@ -6,11 +6,11 @@ when none is installed; CI installs it.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import random
 import re
-import shutil
 import struct
 import subprocess
 import sys
@@ -34,33 +34,25 @@ NASTY = (
 )
 
 
-def _browser() -> str | None:
-    for name in (os.environ.get("CHROMIUM"), "chromium", "chromium-browser", "google-chrome"):
-        found = shutil.which(name) if name else None
-        if found:
-            return found
-    return None
+def _bench_report():
+    """benchmarks/bench_report.py: one place for how to find and start headless Chromium."""
+    spec = importlib.util.spec_from_file_location(
+        "bench_report", ROOT / "benchmarks" / "bench_report.py"
+    )
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
 
 
-BROWSER = _browser()
+BENCH = _bench_report()
+BROWSER = BENCH.find_browser(None)
 needs_browser = pytest.mark.skipif(
     BROWSER is None, reason="no Chromium on PATH (apt-get install chromium); CI installs it"
 )
 
 
 def chromium(tmp_path: Path, *args: str, timeout: float = 180) -> subprocess.CompletedProcess:
-    cmd = [
-        str(BROWSER),
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        f"--user-data-dir={tmp_path / 'profile'}",
-        *args,
-    ]
+    cmd = [str(BROWSER), *BENCH.BROWSER_FLAGS, f"--user-data-dir={tmp_path / 'profile'}", *args]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
 
 
