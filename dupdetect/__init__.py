@@ -4,6 +4,8 @@ Public API::
 
     dupdetect.cluster(paths, *, threshold=..., ...) -> Clustering
     dupdetect.cluster_texts(texts, *, ...)          -> Clustering
+    dupdetect.cluster_frame(df, *, text="text", ...) -> df + cluster, score, relation
+    result.provenance(cluster) / result.report()    -> Provenance / Report (HTML page)
     dupdetect.similarity(a, b)                      -> float in [0, 1]
     dupdetect.explain(a, b)                         -> Explanation
     dupdetect.normalize(text)                       -> str
@@ -15,8 +17,11 @@ Public API::
 from __future__ import annotations
 
 from .boilerplate import strip_boilerplate
+from .frame import cluster_frame
 from .normalize import normalize
 from .pipeline import Cluster, Clustering, Member, Pair, cluster, cluster_texts
+from .provenance import Link, Provenance
+from .report import Report
 from .settings import Settings
 from .similarity import Explanation, explain, similarity
 from .story import Assignment, Match, MergeEvent, StoryIndex, StoryMember
@@ -26,6 +31,7 @@ __version__ = "0.1.0"
 __all__ = [
     "cluster",
     "cluster_texts",
+    "cluster_frame",
     "similarity",
     "explain",
     "normalize",
@@ -35,6 +41,9 @@ __all__ = [
     "Cluster",
     "Member",
     "Pair",
+    "Provenance",
+    "Link",
+    "Report",
     "Explanation",
     "StoryIndex",
     "Assignment",

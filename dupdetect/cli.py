@@ -1,4 +1,5 @@
-"""Command line: ``dupdetect cluster PATH...``, ``dupdetect explain A B``, ``dupdetect sample``.
+"""Command line: ``dupdetect cluster PATH...``, ``dupdetect report PATH... -o stories.html``,
+``dupdetect explain A B``, ``dupdetect sample``.
 
 Exit codes: 0 ok (per-file errors are printed to stderr, not fatal), 1 no input could be used,
 2 usage error or an output that cannot be written (checked before any work), 141 when the
@@ -21,7 +22,7 @@ from typing import Any, NoReturn, TextIO
 
 from . import __version__
 from .pipeline import cluster
-from .result import Cluster, Clustering
+from .result import RECORD_FIELDS, Cluster, Clustering
 from .similarity import explain
 
 __all__ = ["main"]
@@ -118,6 +119,31 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     c = sub.add_parser("cluster", help="group the articles at PATH... into stories")
+    _add_cluster_options(c)
+    _add_output_options(c)
+
+    # report: the same clustering, written as one self-contained HTML page
+    r = sub.add_parser("report", help="cluster PATH... and write the stories as an HTML page")
+    _add_cluster_options(r)
+    r.add_argument("--output", "-o", metavar="FILE", required=True, help="the .html file to write")
+    r.add_argument("--title", default="dupdetect: stories", help="the page title")
+
+    s = sub.add_parser("sample", help="cluster the built-in sample of Arabic reports")
+    _add_output_options(s)
+
+    e = sub.add_parser("explain", help="show what two articles (files) share")
+    e.add_argument("a", metavar="A")
+    e.add_argument("b", metavar="B")
+
+    sp = sub.add_parser(
+        "spark", help="run the batch job on Apache Spark (dupdetect[spark])", add_help=False
+    )
+    sp.add_argument("rest", nargs=argparse.REMAINDER)
+    return p
+
+
+def _add_cluster_options(c: argparse.ArgumentParser) -> None:
+    """PATH... and the clustering options shared by ``cluster`` and ``report``."""
     c.add_argument("paths", nargs="+", metavar="PATH", help="files, folders or glob patterns")
     c.add_argument(
         "--threshold",
@@ -152,26 +178,12 @@ def _parser() -> argparse.ArgumentParser:
         help="HTML main-text extractor (auto = trafilatura, needs dupdetect[html])",
     )
     c.add_argument("--workers", type=int, default=None, help="featurizing processes (default auto)")
-    _add_output_options(c)
     c.add_argument(
         "--progress",
         action=argparse.BooleanOptionalAction,
         default=None,
         help="progress on stderr (default: on a terminal, for runs longer than ~2 s)",
     )
-
-    s = sub.add_parser("sample", help="cluster the built-in sample of Arabic reports")
-    _add_output_options(s)
-
-    e = sub.add_parser("explain", help="show what two articles (files) share")
-    e.add_argument("a", metavar="A")
-    e.add_argument("b", metavar="B")
-
-    sp = sub.add_parser(
-        "spark", help="run the batch job on Apache Spark (dupdetect[spark])", add_help=False
-    )
-    sp.add_argument("rest", nargs=argparse.REMAINDER)
-    return p
 
 
 def _shown(result: Clustering, args: argparse.Namespace) -> list[Cluster]:
@@ -241,9 +253,7 @@ def _write(result: Clustering, out: TextIO, args: argparse.Namespace) -> None:
     elif args.format == "csv":
         if args.bom:
             out.write("\ufeff")
-        w = csv.DictWriter(
-            out, fieldnames=["id", "cluster", "score", "size", "representative", "title", "flag"]
-        )
+        w = csv.DictWriter(out, fieldnames=RECORD_FIELDS)
         w.writeheader()
         w.writerows(records)
     else:
@@ -356,7 +366,29 @@ def _main(argv: list[str]) -> int:
     except (TypeError, ValueError) as e:  # a bad option value the parser could not see
         print(f"dupdetect: {e}", file=sys.stderr)
         return 2
+    if args.command == "report":
+        return _report(result, args)
     return _emit(result, args)
+
+
+def _report(result: Clustering, args: argparse.Namespace) -> int:
+    """Write the report page of ``result`` to ``--output`` (atomically); exit code."""
+    from .report import Report
+
+    _report_errors(result)
+    if len(result) == 0:
+        print("dupdetect: no input could be used; no page written", file=sys.stderr)
+        return 1
+    page = Report(result, title=args.title).html
+    try:
+        _save(args.output, page)
+    except OSError as e:
+        print(f"dupdetect: cannot write {args.output}: {e}", file=sys.stderr)
+        return 2
+    size = len(page.encode())
+    shown = f"{size / 1e6:.1f} MB" if size >= 1e6 else f"{size / 1e3:.0f} kB"
+    print(f"{result.summary()}; wrote {args.output} ({shown})")
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -141,6 +141,8 @@ def _run(
     clusters.sort(key=lambda c: (-c.size, c.members[0].index))
     prog.stage("member scores", clusters=len(clusters))
     pairs = [Pair(ids[a], ids[b], float(s)) for (a, b), s in zip(vpairs.tolist(), vsims.tolist())]
+    # texts of grouped members only: provenance relations and report passages need them
+    texts = {ids[r]: docs.texts[r] for rows in groups if len(rows) > 1 for r in rows}
     return Clustering(
         clusters=clusters,
         pairs=pairs,
@@ -148,6 +150,7 @@ def _run(
         settings=settings,
         flags=flags,
         input_ids=list(ids) if order is None else order,
+        texts=texts,
     )
 
 

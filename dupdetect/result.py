@@ -1,6 +1,6 @@
 """What the batch job returns: :class:`Clustering` of :class:`Cluster` of :class:`Member`, and the
 verified :class:`Pair` list, with the views a notebook or a backend wants (records, a DataFrame,
-labels aligned with the input, an HTML table).
+labels aligned with the input, an HTML table, story provenance and the report page).
 """
 
 from __future__ import annotations
@@ -10,9 +10,24 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from .provenance import Provenance, provenance
 from .settings import Settings
 
-__all__ = ["Clustering", "Cluster", "Member", "Pair"]
+__all__ = ["Clustering", "Cluster", "Member", "Pair", "RECORD_FIELDS"]
+
+#: The keys of :meth:`Clustering.to_records`, in order (the DataFrame's and CSV's columns).
+RECORD_FIELDS = [
+    "id",
+    "cluster",
+    "score",
+    "size",
+    "representative",
+    "title",
+    "flag",
+    "first",
+    "relation",
+    "resembles",
+]
 
 
 def _pandas(what: str) -> Any:
@@ -66,6 +81,23 @@ class Cluster:
     def ids(self) -> list[Any]:
         return [m.id for m in self.members]
 
+    # Provenance without relations (those need the texts: Clustering.provenance).
+    @property
+    def first(self) -> Member:
+        """The first report: earliest publication time when known, else first in input order."""
+        first = provenance(self).first
+        return next(m for m in self.members if m.id == first)
+
+    @property
+    def outlets(self) -> tuple[str, ...]:
+        """The members' outlets, in the order they carried the story."""
+        return tuple(o for o, _ in provenance(self).outlets)
+
+    @property
+    def time_spread(self) -> float | None:
+        """Seconds from the earliest to the latest known publication time (None: no dates)."""
+        return provenance(self).spread
+
 
 @dataclass(frozen=True)
 class Pair:
@@ -87,10 +119,16 @@ class Clustering:
     flags: dict[Any, str] = field(default_factory=dict)  # document id -> why it was kept apart
     #: the id of every input in input order (for cluster_texts also the ones in ``errors``)
     input_ids: list[Any] = field(default_factory=list, repr=False)
+    #: the text of each member of a cluster of 2+ (as clustered: title line, then body), kept
+    #: by cluster()/cluster_texts() for provenance relations and the report's passages
+    texts: dict[Any, str] = field(default_factory=dict, repr=False)
     _by_id: dict[Any, tuple[Cluster, Member]] = field(default_factory=dict, repr=False)
+    _provenance: dict[str, Provenance] = field(default_factory=dict, repr=False)
+    _clusters: dict[str, Cluster] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         for c in self.clusters:
+            self._clusters[c.id] = c
             for m in c.members:
                 self._by_id[m.id] = (c, m)
 
@@ -114,15 +152,43 @@ class Clustering:
                 f"{doc_id!r} is not a clustered document; see .errors for inputs that were not used"
             ) from None
 
+    def provenance(self, cluster: Cluster | str) -> Provenance:
+        """Where a story came from: first report, time spread, outlets and each later member's
+        relation (``copy`` / ``rewrite`` / ``same event``) to the earlier member it resembles
+        (see :mod:`dupdetect.provenance`). Computed once per cluster from :attr:`texts`."""
+        found = cluster if isinstance(cluster, Cluster) else self._clusters.get(cluster)
+        if found is None:
+            raise KeyError(f"no cluster {cluster!r} in this result; see .clusters for the ids")
+        if found.id not in self._provenance:
+            self._provenance[found.id] = provenance(found, self.texts)
+        return self._provenance[found.id]
+
+    def report(self, **options: Any) -> Any:
+        """The stories as a self-contained HTML page (:class:`dupdetect.report.Report`): shows
+        inline in a notebook, ``.save(path)`` writes it; ``options`` as for that class."""
+        from .report import Report
+
+        return Report(self, **options)
+
+    def to_html(self, path: str, **options: Any) -> str:
+        """Write :meth:`report` to ``path`` (one file, no network needed); returns the path."""
+        return self.report(**options).save(path)
+
     def to_records(self) -> list[dict[str, Any]]:
         """One dict per clustered document, in input order.
 
         Keys: ``id``, ``cluster``, ``score`` (similarity to its cluster, [0, 1]), ``size``,
-        ``representative`` (bool), ``title``, ``flag`` (None, or why it was kept apart).
+        ``representative`` (bool), ``title``, ``flag`` (None, or why it was kept apart),
+        ``first`` (bool: the story's first report; True for a singleton), ``relation``
+        (``first`` / ``copy`` / ``rewrite`` / ``same event``; None for a singleton or when the
+        text needed is missing) and ``resembles`` (the earlier member it is most similar to).
         """
         rows = []
         for c in self.clusters:
+            prov = self.provenance(c) if c.size > 1 else None
+            links = {link.id: link for link in prov.links} if prov else {}
             for m in c.members:
+                link = links.get(m.id)
                 rows.append(
                     {
                         "id": m.id,
@@ -132,6 +198,9 @@ class Clustering:
                         "representative": m.id == c.representative,
                         "title": m.title,
                         "flag": self.flags.get(m.id),
+                        "first": prov is None or prov.first == m.id,
+                        "relation": link.relation if link else None,
+                        "resembles": link.resembles if link else None,
                         "_index": m.index,
                     }
                 )
@@ -159,7 +228,7 @@ class Clustering:
         pd = _pandas("to_dataframe()")
         return pd.DataFrame.from_records(
             self.to_records(),
-            columns=["id", "cluster", "score", "size", "representative", "title", "flag"],
+            columns=RECORD_FIELDS,
         )
 
     def summary(self) -> str:
