@@ -196,3 +196,16 @@ def test_explain_reads_pages_as_cluster_does(tmp_path: Path, capsys) -> None:
 
     want = dupdetect.similarity(read_article(str(a)).body, read_article(str(b)).body)
     assert f"similarity {want:.3f}" in out
+
+
+def test_output_file_gets_the_usual_permissions(tmp_path: Path) -> None:
+    import os
+    import stat
+
+    out = tmp_path / "s.csv"
+    old = os.umask(0o022)
+    try:
+        assert main(["sample", "--format", "csv", "-o", str(out)]) == 0
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o644  # not the temp file's 0600
