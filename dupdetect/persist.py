@@ -187,8 +187,8 @@ def _check_header(path: object, h: dict[str, Any]) -> None:
         raise _bad(path, "settings or fingerprint missing")
     if h.get("window") is not None and not (_number(h["window"]) and h["window"] > 0):
         raise _bad(path, f"window {h.get('window')!r}")
-    for key in ("max_matches", "evict_batch"):
-        if not isinstance(h.get(key), int) or isinstance(h[key], bool):
+    for key, low in (("max_matches", 0), ("evict_batch", 1)):
+        if not isinstance(h.get(key), int) or isinstance(h[key], bool) or h[key] < low:
             raise _bad(path, f"{key} {h.get(key)!r}")
     if not isinstance(h.get("namespace"), str):
         raise _bad(path, "namespace")
