@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import shutil
 import uuid
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from redis_server import RedisServer
 
 from dupdetect.story import StoryIndex
@@ -78,3 +80,10 @@ def make_index(request):
     for idx in made:
         idx.clear()
         idx.close()
+
+
+# CI runs the property tests on a fixed set of examples (no flaky first sightings on a
+# submission); locally they explore new ones each run (`HYPOTHESIS_PROFILE=ci` to reproduce CI).
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI") or os.environ.get("HYPOTHESIS_PROFILE") == "ci":
+    settings.load_profile("ci")
