@@ -16,6 +16,7 @@ from __future__ import annotations
 import difflib
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from .boilerplate import strip_boilerplate
 from .features import Profile, prepare
@@ -58,6 +59,21 @@ class Explanation:
     shared_terms: list[tuple[str, int]] = field(default_factory=list)  # (word, min count)
     coverage_a: float = 0.0  # share of a's words inside shared passages
     coverage_b: float = 0.0
+    #: the evidence of one event (or of two): numbers and weekdays both texts name, the ones
+    #: only one names, and the rare terms (names, places: rarely used words) both share
+    shared_numbers: list[str] = field(default_factory=list)
+    numbers_only_a: list[str] = field(default_factory=list)
+    numbers_only_b: list[str] = field(default_factory=list)
+    weekdays_a: list[str] = field(default_factory=list)
+    weekdays_b: list[str] = field(default_factory=list)
+    shared_rare_terms: list[str] = field(default_factory=list)
+
+    @property
+    def weekday_conflict(self) -> bool:
+        """Both texts name a weekday and none in common: a hint of two different events."""
+        return bool(self.weekdays_a and self.weekdays_b) and not (
+            set(self.weekdays_a) & set(self.weekdays_b)
+        )
 
     def __str__(self) -> str:
         lines = [
@@ -69,7 +85,78 @@ class Explanation:
             lines += [f"  - {p}" for p in self.passages]
         if self.shared_terms:
             lines.append("shared words: " + ", ".join(f"{w}×{c}" for w, c in self.shared_terms))
+        if self.shared_rare_terms:
+            lines.append("shared rare names and terms: " + ", ".join(self.shared_rare_terms))
+        if self.shared_numbers or self.numbers_only_a or self.numbers_only_b:
+            only_a, only_b = _list(self.numbers_only_a), _list(self.numbers_only_b)
+            lines.append(
+                f"numbers: shared {_list(self.shared_numbers)}; only in A {only_a}; "
+                f"only in B {only_b}"
+            )
+        if self.weekdays_a or self.weekdays_b:
+            verdict = " (conflict: different days)" if self.weekday_conflict else ""
+            lines.append(
+                f"weekdays: A {_list(self.weekdays_a)}; B {_list(self.weekdays_b)}{verdict}"
+            )
         return "\n".join(lines)
+
+
+def _list(items: list[str]) -> str:
+    return ", ".join(items) if items else "-"
+
+
+# normalized weekday spellings (with the clitics and "يوم" a report puts before them) -> name
+_WEEKDAY_NAMES = {
+    "saturday": "السبت السبت saturday",
+    "sunday": "الأحد الاحد sunday",
+    "monday": "الاثنين الإثنين monday",
+    "tuesday": "الثلاثاء tuesday",
+    "wednesday": "الأربعاء الاربعاء wednesday",
+    "thursday": "الخميس thursday",
+    "friday": "الجمعة friday",
+}
+_WEEKDAYS = {
+    normalize(pre + w): day
+    for day, spellings in _WEEKDAY_NAMES.items()
+    for w in spellings.split()
+    for pre in ("", "و", "ب", "وب", "لل")
+}
+#: a shared term this rare (zipf frequency) is shown as a name or place the texts share
+_RARE_ZIPF = 3.5
+
+
+def _evidence(wa: list[str], raw_a: list[str], wb: list[str]) -> dict[str, list[str]]:
+    """Numbers, weekdays and shared rare terms of two normalized word lists."""
+    from .features import term_ids
+    from .rarity import zipf
+
+    na = list(dict.fromkeys(w for w in wa if w.isdigit()))
+    nb_set = {w for w in wb if w.isdigit()}
+    na_set = set(na)
+    nb = list(dict.fromkeys(w for w in wb if w.isdigit()))
+    days_a = list(dict.fromkeys(_WEEKDAYS[w] for w in wa if w in _WEEKDAYS))
+    days_b = list(dict.fromkeys(_WEEKDAYS[w] for w in wb if w in _WEEKDAYS))
+    shown: dict[str, str] = {}
+    for w, token in zip(wa, raw_a):
+        if len(w) > 1 and w not in STOPWORDS and not w.isdigit():
+            shown.setdefault(stem(w), token.strip(_PUNCT))
+    common = sorted(shown.keys() & {stem(w) for w in wb if len(w) > 1 and w not in STOPWORDS})
+    rare = []
+    if common:
+        freq = zipf(term_ids(common))
+        rare = [
+            shown[t]
+            for t, z in sorted(zip(common, freq.tolist()), key=lambda x: x[1])
+            if z < _RARE_ZIPF
+        ][:12]
+    return {
+        "shared_numbers": [n for n in na if n in nb_set],
+        "numbers_only_a": [n for n in na if n not in nb_set],
+        "numbers_only_b": [n for n in nb if n not in na_set],
+        "weekdays_a": days_a,
+        "weekdays_b": days_b,
+        "shared_rare_terms": rare,
+    }
 
 
 _PUNCT = " ,.،؛:;\"'“”«»()"
@@ -80,10 +167,16 @@ def _aligned_words(text: str) -> tuple[list[str], list[str]]:
     norm: list[str] = []
     raw: list[str] = []
     for token in text.split():
-        for w in words(normalize(token)):
+        for w in _token_words(token):
             norm.append(w)
             raw.append(token)
     return norm, raw
+
+
+@lru_cache(maxsize=1 << 17)
+def _token_words(token: str) -> tuple[str, ...]:
+    """Normalized words of one whitespace token (cached: reports repeat most of their tokens)."""
+    return tuple(words(normalize(token)))
 
 
 def _raw_span(raw: list[str], start: int, end: int) -> str:
@@ -96,7 +189,8 @@ def _raw_span(raw: list[str], start: int, end: int) -> str:
 
 
 def explain(a: str, b: str, *, min_words: int = 4, max_passages: int = 10) -> Explanation:
-    """The overlapping passages and the main shared words of two articles.
+    """The overlapping passages, the main shared words and the evidence of one event (numbers,
+    weekdays, rare names both name or not) of two articles.
 
     Passages are maximal runs of at least ``min_words`` consecutive words that both cleaned,
     normalized texts contain, in the order of ``a``, shown in ``a``'s original spelling.
@@ -128,4 +222,5 @@ def explain(a: str, b: str, *, min_words: int = 4, max_passages: int = 10) -> Ex
         shared_terms=shared,
         coverage_a=covered_a / len(wa) if wa else 0.0,
         coverage_b=covered_a / len(wb) if wb else 0.0,
+        **_evidence(wa, raw_a, wb),
     )

@@ -133,3 +133,24 @@ def test_term_positions_table_handles_collisions_and_misses() -> None:
     expected = np.where((ref < keys.size) & (keys[ref_c] == needles), ref_c, -1)
     assert np.array_equal(score.positions(keys, needles), expected)
     assert score.positions(keys[:0], needles[:3]).tolist() == [-1, -1, -1]
+
+
+def test_explain_shows_the_evidence_of_one_event_or_two() -> None:
+    from dupdetect import explain
+
+    tuesday = (
+        "استقبل وزير الخارجية نظيره الزامبي كاتونغو في مدينة الواحة يوم الثلاثاء وبحثا اتفاقية "
+        "للتعاون الزراعي بقيمة 40 مليون دولار تشمل 12 مشروعا للري"
+    )
+    friday = (
+        "استقبل وزير الخارجية نظيره الزامبي كاتونغو في مدينة الواحة يوم الجمعة وبحثا اتفاقية "
+        "للتعاون الزراعي بقيمة 55 مليون دولار تشمل 12 مشروعا للري"
+    )
+    e = explain(tuesday, friday)
+    assert e.weekdays_a == ["tuesday"] and e.weekdays_b == ["friday"] and e.weekday_conflict
+    assert e.shared_numbers == ["12"] and e.numbers_only_a == ["40"] and e.numbers_only_b == ["55"]
+    assert "كاتونغو" in e.shared_rare_terms  # a name no word list knows: rare
+    text = str(e)
+    assert "conflict: different days" in text and "only in B 55" in text
+    same = explain(tuesday, tuesday.replace("وبحثا", "وناقشا"))
+    assert not same.weekday_conflict and same.numbers_only_a == []
