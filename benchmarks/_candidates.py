@@ -16,7 +16,7 @@ import numpy as np
 
 from dupdetect.features import Features
 from dupdetect.lsh import candidate_pairs, estimated_jaccard_pairs
-from dupdetect.settings import PREFILTER_FRACTION, Settings
+from dupdetect.settings import Settings
 from dupdetect.timewindow import outside_window
 
 __all__ = ["Candidates", "candidate_stage", "pair_codes", "contains"]
@@ -38,10 +38,10 @@ def candidate_stage(
     """Proposed and kept candidate pairs, as ``grouping.group`` computes them.
 
     ``prefilter``: fraction of ``candidate_threshold`` the MinHash estimate must reach (default
-    the library's ``PREFILTER_FRACTION``); ``times``/``window`` (epoch seconds, seconds) as for
+    ``settings.prefilter``); ``times``/``window`` (epoch seconds, seconds) as for
     ``group``.
     """
-    frac = PREFILTER_FRACTION if prefilter is None else prefilter
+    frac = settings.prefilter if prefilter is None else prefilter
     bands, rows = settings.lsh_params
     proposed = candidate_pairs(
         features.signatures, bands, rows, eligible=~features.short, times=times, window=window

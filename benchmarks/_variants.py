@@ -6,8 +6,8 @@
 
 ################################################################################################
 # MONKEYPATCHING LIVES HERE AND NOWHERE ELSE.                                                 #
-# Options that Settings has (threshold, candidate_threshold, ngram, min_terms) are passed as   #
-# Settings. Everything else (score weights, stemmer affixes, the prefilter fraction) has no   #
+# Options that Settings has (threshold, candidate_threshold, ngram, min_terms, prefilter) are  #
+# passed as Settings. Everything else (score weights, stemmer affixes) has no                 #
 # hook in the library yet, so active() swaps module attributes of dupdetect.features,         #
 # .pipeline, .grouping, .similarity and .terms for a variant and restores them after.        #
 # It reaches private names on purpose (a benchmark of internals); a real scoring hook comes   #
@@ -50,7 +50,7 @@ class Variant:
     name: str
     why: str = ""
     options: dict[str, Any] = field(default_factory=dict)  # Settings options
-    prefilter: float | None = None  # grouping.PREFILTER_FRACTION
+    prefilter: float | None = None  # Settings(prefilter=...)
     w_uni: float = 0.5  # score = w_uni * unigram cosine + (1 - w_uni) * bigram cosine
     sublinear: bool = False  # 1 + log(count) instead of count
     lead: tuple[int, float] | None = None  # (first n content terms, weight of each occurrence)
@@ -60,7 +60,9 @@ class Variant:
     window: str | None = None  # cluster_texts(window=...) with SaudiNewsNet's date_extracted
 
     def settings(self) -> Settings:
-        return Settings.from_options(None, **self.options)
+        # the prefilter is a real Settings option (it applies to StoryIndex and Spark too)
+        extra = {} if self.prefilter is None else {"prefilter": self.prefilter}
+        return Settings.from_options(None, **self.options, **extra)
 
     @property
     def feature_key(self) -> tuple:
@@ -344,8 +346,6 @@ def active(v: Variant) -> Iterator[Settings]:
         put(features.Profile, "of", classmethod(_profile_of))
         put(pipeline, "_featurize_all", _featurize_all)
         put(pipeline, "_BATCH", 10**9)  # one batch: same features, extra attributes survive
-        if v.prefilter is not None:
-            put(grouping, "PREFILTER_FRACTION", v.prefilter)
         if v.prefixes is not None:
             put(terms, "PREFIXES", v.prefixes)
         if v.suffixes is not None:

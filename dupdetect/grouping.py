@@ -22,7 +22,7 @@ from .linkage import average_linkage, components
 from .lsh import candidate_pairs, estimated_jaccard_pairs
 
 # The fixed rules of the grouping live with Settings, so its fingerprint covers them.
-from .settings import DENSE_COMPONENT, PREFILTER_FRACTION, Settings
+from .settings import DENSE_COMPONENT, Settings
 from .timewindow import outside_window
 
 __all__ = [
@@ -82,7 +82,7 @@ def group(
     )
     if len(pairs):
         est = estimated_jaccard_pairs(features.signatures, pairs)
-        keep = est >= PREFILTER_FRACTION * settings.candidate_threshold
+        keep = est >= settings.prefilter * settings.candidate_threshold
         keep &= ~outside_window(times, window, pairs)
         stage("candidates", candidate_pairs=len(pairs), kept=int(keep.sum()))
         pairs = pairs[keep]

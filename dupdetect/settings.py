@@ -17,9 +17,10 @@ __all__ = ["Settings", "FORMAT_VERSION"]
 #: Bump when shingling, signing or scoring changes in a way that changes results.
 FORMAT_VERSION = 2
 
-#: Pairs whose MinHash estimate is below this fraction of ``candidate_threshold`` are dropped
-#: before exact verification (cheap, vectorized; LSH at low thresholds proposes many chance pairs).
-#: 0.75 was chosen by benchmarks/eval_quality.py (RESULTS.md, "Prefilter fraction").
+#: The default of ``Settings.prefilter``: pairs whose MinHash estimate is below this fraction of
+#: ``candidate_threshold`` are dropped before exact verification (cheap, vectorized; LSH at low
+#: thresholds proposes many chance pairs). 0.75 was chosen by benchmarks/eval_quality.py
+#: (RESULTS.md, "Prefilter fraction").
 PREFILTER_FRACTION = 0.75
 #: Components up to this size have every pair scored exactly before average linkage; larger ones
 #: use the LSH-proposed pairs only (missing pairs count as 0).
@@ -64,6 +65,9 @@ class Settings:
         MinHash signature length (datasketch's ``num_perm``).
     seed
         Seed of the shingle and signature hashes; signatures with different seeds never match.
+    prefilter
+        Candidate pairs whose MinHash estimate is below ``prefilter * candidate_threshold`` are
+        dropped before the exact score (0 keeps every LSH proposal).
     min_terms
         A document with fewer content terms than this is kept as a flagged singleton: it is too
         short to be compared reliably and is never grouped.
@@ -76,6 +80,7 @@ class Settings:
     num_perm: int = 128
     seed: int = 1
     min_terms: int = 5
+    prefilter: float = PREFILTER_FRACTION
 
     def __post_init__(self) -> None:
         _check_unit("threshold", self.threshold)
@@ -85,6 +90,7 @@ class Settings:
         _check_int("num_perm", self.num_perm, 8, 1024)
         _check_int("seed", self.seed, 0, 2**32 - 1)
         _check_int("min_terms", self.min_terms, 1, 10_000)
+        _check_unit("prefilter", self.prefilter, allow_zero=True)
 
     @classmethod
     def from_options(cls, base: Settings | None = None, **options: Any) -> Settings:
@@ -118,6 +124,6 @@ class Settings:
     @property
     def fingerprint(self) -> str:
         """Short stable id of everything that changes signatures or scores."""
-        rules = {"prefilter": PREFILTER_FRACTION, "dense": DENSE_COMPONENT}
+        rules = {"dense": DENSE_COMPONENT}  # (prefilter is a field now: the same payload)
         payload = json.dumps({"v": FORMAT_VERSION, **rules, **asdict(self)}, sort_keys=True)
         return hashlib.blake2b(payload.encode(), digest_size=8).hexdigest()

@@ -11,7 +11,7 @@ Assignment rule (the batch job's rule, applied greedily one article at a time):
 2. LSH proposes candidates: documents sharing a band bucket (``settings.lsh_params`` bands and
    rows, band keys folded exactly like the batch :func:`dupdetect.lsh.candidate_pairs`).
    Like the batch job, candidates whose MinHash estimate is below
-   ``PREFILTER_FRACTION * candidate_threshold`` are dropped, and so are documents outside the
+   ``settings.prefilter * candidate_threshold`` are dropped, and so are documents outside the
    time window.
 3. Each remaining candidate is re-scored with the verification score (the batch job's
    similarity). For every story of a candidate, the article's *average linkage* to the story is
@@ -59,7 +59,7 @@ from . import persist
 from .features import Profile, TermVector, featurize_terms, prepare
 from .lsh import band_keys
 from .score import VECTORS, GroupVectors, group_sum, scores_to
-from .settings import DENSE_COMPONENT, PREFILTER_FRACTION, Settings
+from .settings import DENSE_COMPONENT, Settings
 from .storage import (
     Change,
     Conflict,
@@ -224,7 +224,7 @@ class StoryIndex:
         if nums.size == 0:
             return []
         est = (sigs == sig).mean(axis=1)
-        floor = PREFILTER_FRACTION * self.settings.candidate_threshold
+        floor = self.settings.prefilter * self.settings.candidate_threshold
         keep = [n for n in nums[est >= floor].tolist() if n != exclude]
         rows = [r for r in self.storage.records(keep) if r is not None]
         if not rows:

@@ -255,8 +255,33 @@ def test_fingerprint_covers_fixed_rules(monkeypatch) -> None:
     from dupdetect import settings as settings_module
 
     before = Settings().fingerprint
-    monkeypatch.setattr(settings_module, "PREFILTER_FRACTION", 0.5)
+    assert Settings(prefilter=0.5).fingerprint != before  # an option now, still fingerprinted
+    monkeypatch.setattr(settings_module, "DENSE_COMPONENT", 100)
     assert Settings().fingerprint != before
+
+
+def test_prefilter_option_reaches_every_path() -> None:
+    """Settings(prefilter=...) is the hook the benchmarks use instead of patching a constant:
+    with 0 every LSH proposal is scored, with 1 fewer are (batch and StoryIndex alike)."""
+    import dupdetect
+
+    loose, strict = Settings(prefilter=0.0), Settings(prefilter=1.0)
+    texts = [p.read_text("utf-8") for p in sorted(Path(dupdetect.sample_dir()).glob("*.txt"))]
+    from dupdetect.features import featurize
+    from dupdetect.grouping import group
+
+    f = featurize(texts, loose)
+    seen: dict[str, dict] = {}
+    for st in (loose, strict):
+
+        def note(name: str, st: Settings = st, **sizes: int) -> None:
+            seen.setdefault(f"{st.prefilter}{name}", sizes)
+
+        group(f, st, on_stage=note)
+    assert seen["0.0candidates"]["kept"] == seen["0.0candidates"]["candidate_pairs"]
+    assert seen["1.0candidates"]["kept"] < seen["0.0candidates"]["kept"]
+    idx = dupdetect.StoryIndex(settings=strict, window=None)
+    assert idx.settings.prefilter == 1.0
 
 
 def test_notebook_views_are_readable() -> None:

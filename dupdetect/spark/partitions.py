@@ -18,7 +18,7 @@ from ..grouping import cluster_id, member_scores, pair_thresholds
 from ..linkage import average_linkage
 from ..lsh import all_band_keys, estimated_jaccard_pairs, pairs_in_runs
 from ..parallel import concat_features
-from ..settings import DENSE_COMPONENT, PREFILTER_FRACTION, Settings
+from ..settings import DENSE_COMPONENT, Settings
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -139,14 +139,14 @@ def prefilter_partition(
     batches: Iterator[pd.DataFrame], settings: Settings
 ) -> Iterator[pd.DataFrame]:
     """Candidate pairs with both signatures -> the pairs whose MinHash estimate passes
-    ``PREFILTER_FRACTION * candidate_threshold`` (as :func:`dupdetect.grouping.group` does).
+    ``settings.prefilter * candidate_threshold`` (as :func:`dupdetect.grouping.group` does).
 
     Runs before the term vectors are joined on, so only the survivors (about a fifth of the LSH
     pairs at the defaults) carry them through the shuffle.
     """
     import pandas as pd
 
-    floor = PREFILTER_FRACTION * settings.candidate_threshold
+    floor = settings.prefilter * settings.candidate_threshold
     k = settings.num_perm
     for batch in batches:
         m = len(batch)
