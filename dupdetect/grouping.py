@@ -1,6 +1,6 @@
 """A featurized batch -> clusters: candidates, prefilter, verification, components, linkage.
 
-    Features --lsh.candidate_pairs--> candidate pairs --MinHash estimate >= prefilter--> pairs
+    Features --lsh.propose (band by band: MinHash estimate >= prefilter, window)--> pairs
       --score--> verified pairs --components at threshold--> components
       --average linkage (cannot-link across the time window)--> clusters --> member scores
 
@@ -19,7 +19,7 @@ import numpy as np
 
 from .features import Features
 from .linkage import average_linkage, components
-from .lsh import candidate_pairs, estimated_jaccard_pairs
+from .lsh import propose
 
 # The fixed rules of the grouping live with Settings, so its fingerprint covers them.
 from .settings import DENSE_COMPONENT, Settings
@@ -77,17 +77,18 @@ def group(
     stage = on_stage or (lambda name, **sizes: None)
     n = len(features)
     bands, rows = settings.lsh_params
-    pairs = candidate_pairs(
-        features.signatures, bands, rows, eligible=~features.short, times=times, window=window
+    found = propose(
+        features.signatures,
+        bands,
+        rows,
+        eligible=~features.short,
+        times=times,
+        window=window,
+        min_estimate=settings.prefilter * settings.candidate_threshold,
+        exact_window=True,
     )
-    if len(pairs):
-        est = estimated_jaccard_pairs(features.signatures, pairs)
-        keep = est >= settings.prefilter * settings.candidate_threshold
-        keep &= ~outside_window(times, window, pairs)
-        stage("candidates", candidate_pairs=len(pairs), kept=int(keep.sum()))
-        pairs = pairs[keep]
-    else:
-        stage("candidates", candidate_pairs=0)
+    pairs = found.pairs
+    stage("candidates", band_proposals=found.proposed, kept=len(pairs))
     sims = features.similarities(pairs) if len(pairs) else np.zeros(0, np.float32)
     strong = sims >= pair_thresholds(features.latin, pairs, settings)
     stage("verify", verified_pairs=int(strong.sum()))

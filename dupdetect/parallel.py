@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+from collections import deque
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
+from typing import Any
 
 import numpy as np
 
@@ -26,6 +28,7 @@ from .features import Features, TermMatrix, featurize
 from .settings import Settings
 
 __all__ = [
+    "Featurizer",
     "featurize_parallel",
     "concat_features",
     "default_workers",
@@ -63,34 +66,135 @@ def auto_start_method() -> str:
     return "fork" if fork_is_safe() else "spawn"
 
 
-def _cat_matrices(mats: Sequence[TermMatrix]) -> TermMatrix:
-    lens = np.concatenate([np.diff(m.offsets) for m in mats])
-    offsets = np.zeros(lens.size + 1, dtype=np.int64)
-    np.cumsum(lens, out=offsets[1:])
-    return TermMatrix(
-        np.concatenate([m.ids for m in mats]), np.concatenate([m.weights for m in mats]), offsets
-    )
+def _cat(parts: Sequence[Features], path: tuple[str, ...], release: bool) -> np.ndarray:
+    """Concatenate the array at attribute ``path`` of every part; with ``release`` each part's
+    reference is dropped as it is taken (see :func:`concat_features`)."""
+    arrays = []
+    for p in parts:
+        holder: Any = p
+        for name in path[:-1]:
+            holder = getattr(holder, name)
+        arrays.append(getattr(holder, path[-1]))
+        if release:
+            setattr(holder, path[-1], None)
+    out = np.concatenate(arrays)
+    arrays.clear()
+    return out
 
 
-def concat_features(parts: Sequence[Features], settings: Settings) -> Features:
-    """Features of consecutive batches, concatenated in order (row ``i`` stays document ``i``)."""
+def concat_features(
+    parts: Sequence[Features], settings: Settings, *, release: bool = False
+) -> Features:
+    """Features of consecutive batches, concatenated in order (row ``i`` stays document ``i``).
+
+    ``release``: the parts are consumed (their arrays are dropped one field at a time), so a
+    large batch peaks at its features plus one field instead of twice its features."""
     if not parts:
         return featurize([], settings)
     if len(parts) == 1:
         return parts[0]
+    mats = {}
+    for v in ("unigrams", "bigrams"):
+        lens = np.concatenate([np.diff(getattr(p, v).offsets) for p in parts])
+        offsets = np.zeros(lens.size + 1, dtype=np.int64)
+        np.cumsum(lens, out=offsets[1:])
+        ids, weights = _cat(parts, (v, "ids"), release), _cat(parts, (v, "weights"), release)
+        mats[v] = TermMatrix(ids, weights, offsets)
     return Features(
-        unigrams=_cat_matrices([p.unigrams for p in parts]),
-        bigrams=_cat_matrices([p.bigrams for p in parts]),
-        n_terms=np.concatenate([p.n_terms for p in parts]),
-        signatures=np.concatenate([p.signatures for p in parts]),
-        short=np.concatenate([p.short for p in parts]),
-        latin=np.concatenate([p.latin for p in parts]),
+        unigrams=mats["unigrams"],
+        bigrams=mats["bigrams"],
+        n_terms=_cat(parts, ("n_terms",), release),
+        signatures=_cat(parts, ("signatures",), release),
+        short=_cat(parts, ("short",), release),
+        latin=_cat(parts, ("latin",), release),
     )
 
 
-def _work(args: tuple[Sequence[str], Settings, bool]) -> Features:
-    texts, settings, clean = args
-    return featurize(texts, settings, clean=clean)
+def _work(args: tuple[list[bytes], Settings, bool]) -> Features:
+    data, settings, clean = args
+    return featurize([d.decode("utf-8") for d in data], settings, clean=clean)
+
+
+def _check_start_method(start_method: str) -> None:
+    if start_method not in ("spawn", "forkserver", "fork"):
+        raise ValueError(
+            f"start_method must be 'spawn', 'forkserver' or 'fork', got {start_method!r}"
+        )
+    if start_method == "fork" and not fork_is_safe():
+        raise ValueError(
+            "start_method='fork' needs a single-threaded process on Linux (fork can deadlock "
+            "a process that has threads); use 'spawn'"
+        )
+
+
+class Featurizer:
+    """Featurize chunks of texts as they arrive, in ``workers`` processes; :meth:`result` gives
+    the rows in the order the chunks were submitted.
+
+    At most two chunks per worker are in flight: a caller that reads its input as it submits
+    (``cluster()`` does) never holds more than a few chunks of text. Texts travel to the
+    workers as UTF-8 bytes: pickling a ``str`` would leave a cached UTF-8 copy inside every
+    caller-owned Arabic string (twice its memory). ``workers=1`` featurizes in this process.
+    Use as a context manager (the pool is shut down on exit).
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        workers: int = 1,
+        clean: bool = True,
+        start_method: str = "spawn",
+        on_chunk: Callable[[int], None] | None = None,
+    ) -> None:
+        _check_start_method(start_method)
+        if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+            raise ValueError(f"workers must be a positive int, got {workers!r}")
+        self.settings, self.clean, self.workers = settings, clean, workers
+        self._tick = on_chunk or (lambda n: None)
+        self._parts: list[Features] = []
+        self._pending: deque[Future[Features]] = deque()
+        self._pool: ProcessPoolExecutor | None = None
+        if workers > 1:
+            ctx = mp.get_context(start_method)
+            self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+
+    def __enter__(self) -> Featurizer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Shut the worker pool down (pending chunks are cancelled)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def _keep(self, part: Features) -> None:
+        self._parts.append(part)
+        self._tick(len(part))
+
+    def _collect_one(self) -> None:
+        self._keep(self._pending.popleft().result())
+
+    def submit(self, texts: Sequence[str]) -> None:
+        """Queue one chunk (waits while two chunks per worker are already in flight)."""
+        if self._pool is None:
+            self._keep(featurize(list(texts), self.settings, clean=self.clean))
+            return
+        data = [t.encode("utf-8") for t in texts]
+        self._pending.append(self._pool.submit(_work, (data, self.settings, self.clean)))
+        while len(self._pending) > 2 * self.workers:
+            self._collect_one()
+
+    def result(self) -> Features:
+        """Every chunk's features, concatenated in submission order (the chunks are released:
+        call once)."""
+        while self._pending:
+            self._collect_one()
+        parts, self._parts = self._parts, []
+        return concat_features(parts, self.settings, release=True)
 
 
 def featurize_parallel(
@@ -107,35 +211,20 @@ def featurize_parallel(
 
     ``workers``: ``None`` for :func:`default_workers`, ``1`` to stay in this process.
     ``on_chunk(n)`` is called in input order as each chunk of ``n`` documents is done (progress).
-    ``start_method``: ``"spawn"`` or ``"forkserver"`` (``"fork"`` is refused: unsafe with threads).
+    ``start_method``: ``"spawn"``, ``"forkserver"`` or ``"fork"`` (refused where
+    :func:`fork_is_safe` is false).
     """
     if chunk < 1:
         raise ValueError(f"chunk must be at least 1, got {chunk}")
-    if start_method not in ("spawn", "forkserver", "fork"):
-        raise ValueError(
-            f"start_method must be 'spawn', 'forkserver' or 'fork', got {start_method!r}"
-        )
-    if start_method == "fork" and not fork_is_safe():
-        raise ValueError(
-            "start_method='fork' needs a single-threaded process on Linux (fork can deadlock "
-            "a process that has threads); use 'spawn'"
-        )
+    _check_start_method(start_method)
     n_workers = default_workers() if workers is None else workers
     if n_workers < 1:
         raise ValueError(f"workers must be at least 1 (or None for all CPUs), got {workers}")
-    tick = on_chunk or (lambda n: None)
-    batches = [list(texts[s : s + chunk]) for s in range(0, len(texts), chunk)]
-    n_workers = min(n_workers, len(batches))
-    parts: list[Features] = []
-    if n_workers <= 1:
-        for b in batches:
-            parts.append(featurize(b, settings, clean=clean))
-            tick(len(b))
-        return concat_features(parts, settings)
-    ctx = mp.get_context(start_method)
-    with ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx) as pool:
-        # map() yields in submission order, so rows come back in input order.
-        for part in pool.map(_work, ((b, settings, clean) for b in batches)):
-            parts.append(part)
-            tick(len(part))
-    return concat_features(parts, settings)
+    n_chunks = -(-len(texts) // chunk)
+    n_workers = max(1, min(n_workers, n_chunks))
+    with Featurizer(
+        settings, workers=n_workers, clean=clean, start_method=start_method, on_chunk=on_chunk
+    ) as f:
+        for s in range(0, len(texts), chunk):
+            f.submit(texts[s : s + chunk])
+        return f.result()

@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -23,7 +22,11 @@ from .grouping import cluster_id, group, member_scores_many
 from .progress import Progress
 from .result import Cluster, Clustering, Member, Pair
 from .settings import Settings
+from .spool import TextSpool
 from .timewindow import Window, parse_time, window_seconds
+
+if TYPE_CHECKING:
+    from .parallel import Featurizer
 
 __all__ = ["cluster", "cluster_texts", "Clustering", "Cluster", "Member", "Pair"]
 
@@ -37,44 +40,94 @@ def _title_of(text: str) -> str:
     return ""
 
 
-def _featurize_all(
-    texts: list[str], settings: Settings, prog: Progress, workers: int | None
-) -> Features:
-    """Featurize in batches of ``_BATCH``; several processes when it pays (see ``workers``)."""
-    from .parallel import auto_start_method, default_workers, featurize_parallel, fork_is_safe
-
-    if workers is None:  # auto: both cores, but only where it is safe and worth the start-up
-        big = len(texts) >= 2 * _BATCH
-        workers = default_workers() if big and fork_is_safe() else 1
-    elif isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-        raise ValueError(f"workers must be a positive int or None (auto), got {workers!r}")
-    tick = prog.bar(len(texts), "featurize")
-    return featurize_parallel(
-        texts,
-        settings,
-        workers=workers,
-        chunk=_BATCH,
-        on_chunk=tick,
-        start_method=auto_start_method(),
-    )
-
-
-@dataclass
 class _Docs:
-    """The documents of one batch, side by side (row ``i`` of each list is document ``i``)."""
+    """The documents of one batch, side by side (row ``i`` of each list is document ``i``).
 
-    ids: list[Any] = field(default_factory=list)
-    texts: list[str] = field(default_factory=list)
-    titles: list[str] = field(default_factory=list)
-    dates: list[object] = field(default_factory=list)
-    sources: list[str | None] = field(default_factory=list)
+    Texts are featurized chunk by chunk as they are added
+    (:class:`dupdetect.parallel.Featurizer`), so reading and featurizing overlap and only a few
+    chunks of text are held at once. With ``spool`` the texts are parked in a temporary file
+    (:mod:`dupdetect.spool`) for the result's :attr:`Clustering.texts`; without it (texts the
+    caller already holds) they are referenced.
+    """
+
+    def __init__(
+        self, settings: Settings, prog: Progress, workers: int | None, *, spool: bool
+    ) -> None:
+        if workers is not None and (
+            isinstance(workers, bool) or not isinstance(workers, int) or workers < 1
+        ):
+            raise ValueError(f"workers must be a positive int or None (auto), got {workers!r}")
+        self.settings, self.prog, self.workers = settings, prog, workers
+        self.ids: list[Any] = []
+        self.titles: list[str] = []
+        self.dates: list[object] = []
+        self.sources: list[str | None] = []
+        self._spool = TextSpool() if spool else None
+        self._held: list[str] = []  # without a spool: every text (references)
+        self._buf: list[str] = []  # texts added but not yet submitted
+        self._featurizer: Featurizer | None = None
 
     def add(self, doc_id: Any, text: str, title: str, date: object, source: str | None) -> None:
         self.ids.append(doc_id)
-        self.texts.append(text)
         self.titles.append(title)
         self.dates.append(date)
         self.sources.append(source)
+        self._buf.append(text)
+        if self._featurizer is None:
+            if len(self._buf) >= 2 * _BATCH:  # big enough for workers: start them now
+                self._start(total=None)
+        elif len(self._buf) >= _BATCH:
+            self._flush()
+
+    def _start(self, total: int | None) -> None:
+        """Settle the number of workers (auto: every CPU for 4,000+ documents where fork is
+        safe) and start featurizing; ``total`` is known when the input has already ended."""
+        from .parallel import Featurizer, auto_start_method, default_workers, fork_is_safe
+
+        n = len(self.ids)
+        workers = self.workers
+        if workers is None:
+            workers = default_workers() if n >= 2 * _BATCH and fork_is_safe() else 1
+        if total is not None:
+            workers = max(1, min(workers, -(-n // _BATCH)))
+        self.prog.decide(n)
+        tick = self.prog.bar(total, "featurize")
+        self._featurizer = Featurizer(
+            self.settings, workers=workers, start_method=auto_start_method(), on_chunk=tick
+        )
+        self._flush()
+
+    def _flush(self) -> None:
+        if self._featurizer is None:
+            raise RuntimeError("internal: _flush before _start")
+        for s in range(0, len(self._buf), _BATCH):
+            chunk = self._buf[s : s + _BATCH]
+            self._featurizer.submit(chunk)
+            if self._spool is not None:
+                self._spool.extend(chunk)
+            else:
+                self._held.extend(chunk)
+        self._buf = []
+
+    def features(self) -> Features:
+        """Features of every document added, in order; call once, after the last ``add``."""
+        if self._featurizer is None:
+            self._start(total=len(self.ids))
+        else:
+            self._flush()
+        with self._featurizer as f:  # type: ignore[union-attr]
+            return f.result()
+
+    def close(self) -> None:
+        """Stop the featurizing workers (when the batch ends early, e.g. on KeyboardInterrupt)."""
+        if self._featurizer is not None:
+            self._featurizer.close()
+
+    def texts_of(self, rows: Iterable[int]) -> Mapping[Any, str]:
+        """id -> text of the given rows."""
+        if self._spool is not None:
+            return self._spool.view({self.ids[r]: r for r in rows})
+        return {self.ids[r]: self._held[r] for r in rows}
 
 
 def _times(docs: _Docs, window: float | None, flags: dict[Any, str]) -> np.ndarray:
@@ -104,12 +157,10 @@ def _run(
     settings: Settings,
     prog: Progress,
     window: float | None = None,
-    workers: int | None = None,
     order: list[Any] | None = None,
 ) -> Clustering:
     ids = docs.ids
-    prog.decide(len(ids))
-    features = _featurize_all(docs.texts, settings, prog, workers)
+    features = docs.features()
     prog.stage("featurize", documents=len(ids))
     flags: dict[Any, str] = {}
     times = _times(docs, window, flags)
@@ -142,7 +193,7 @@ def _run(
     prog.stage("member scores", clusters=len(clusters))
     pairs = [Pair(ids[a], ids[b], float(s)) for (a, b), s in zip(vpairs.tolist(), vsims.tolist())]
     # texts of grouped members only: provenance relations and report passages need them
-    texts = {ids[r]: docs.texts[r] for rows in groups if len(rows) > 1 for r in rows}
+    texts = docs.texts_of(r for rows in groups if len(rows) > 1 for r in rows)
     return Clustering(
         clusters=clusters,
         pairs=pairs,
@@ -253,16 +304,19 @@ def cluster(
     s = Settings.from_options(settings, threshold=threshold, **options)
     win = window_seconds(window)
     prog = Progress(progress)
-    docs = _Docs()
+    docs = _Docs(s, prog, workers, spool=True)
     errors: list[tuple[str, str]] = []
-    for item in iter_inputs(paths, fields=fields, html_engine=html_engine):
-        if isinstance(item, Article):
-            title = item.title or _title_of(item.text)
-            docs.add(item.id, item.body, title, item.published, source_of(item))
-        else:
-            errors.append((item.input, item.message))
-    prog.stage("read", documents=len(docs.ids), errors=len(errors))
-    return _run(docs, errors, s, prog, win, workers)
+    try:
+        for item in iter_inputs(paths, fields=fields, html_engine=html_engine):
+            if isinstance(item, Article):
+                title = item.title or _title_of(item.text)
+                docs.add(item.id, item.body, title, item.published, source_of(item))
+            else:
+                errors.append((item.input, item.message))
+        prog.stage("read", documents=len(docs.ids), errors=len(errors))
+        return _run(docs, errors, s, prog, win)
+    finally:
+        docs.close()
 
 
 def _per_item(name: str, values: object, items: list[tuple[Any, Any]]) -> dict[Any, Any]:
@@ -312,7 +366,8 @@ def cluster_texts(
     items = _items_of(texts)
     date_of = _per_item("published", published, items)
     source_of_id = _per_item("sources", sources, items)
-    docs = _Docs()
+    prog = Progress(progress)
+    docs = _Docs(s, prog, workers, spool=False)
     errors: list[tuple[str, str]] = []
     for key, text in items:
         if isinstance(text, str):
@@ -331,4 +386,4 @@ def cluster_texts(
                 )
             )
     order = [k for k, _ in items]
-    return _run(docs, errors, s, Progress(progress), win, workers, order=order)
+    return _run(docs, errors, s, prog, win, order=order)

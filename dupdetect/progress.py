@@ -34,6 +34,7 @@ class Progress:
         self._asked = enabled
         self.enabled = bool(enabled)
         self._t = time.perf_counter()
+        self._open: Callable[[], None] | None = None  # closes a bar of unknown total
 
     def decide(self, n_docs: int) -> None:
         """Settle ``enabled=None`` once the number of documents is known."""
@@ -48,33 +49,43 @@ class Progress:
     def stage(self, name: str, **sizes: Any) -> None:
         """End of a stage: its name, seconds since the previous stage, and any sizes."""
         now = time.perf_counter()
+        self._close_open()
         if self.enabled:
             extra = ", ".join(f"{v:,} {k.replace('_', ' ')}" for k, v in sizes.items())
             self.line(f"{name} {now - self._t:.1f} s" + (f" ({extra})" if extra else ""))
         self._t = now
 
-    def bar(self, total: int, desc: str) -> Callable[[int], None]:
-        """A callable advancing a bar of ``total`` items by ``n``; closes itself at the end."""
+    def _close_open(self) -> None:
+        if self._open is not None:
+            close, self._open = self._open, None
+            close()
+
+    def bar(self, total: int | None, desc: str) -> Callable[[int], None]:
+        """A callable advancing a bar of ``total`` items by ``n``; closes itself at the end.
+        ``total=None`` (a stream of unknown length): a counter, closed by the next stage."""
         if not self.enabled or total == 0:
             return lambda n: None
         try:
             from tqdm import tqdm
         except ImportError:
             done = [0]
+            of = "" if total is None else f"/{total}"
 
             def plain(n: int) -> None:
                 done[0] += n
-                end = "\n" if done[0] >= total else ""
-                print(
-                    f"\rdupdetect: {desc} {done[0]}/{total}", end=end, file=self.stream, flush=True
-                )
+                end = "\n" if total is not None and done[0] >= total else ""
+                print(f"\rdupdetect: {desc} {done[0]}{of}", end=end, file=self.stream, flush=True)
 
+            if total is None:
+                self._open = lambda: print(file=self.stream, flush=True)
             return plain
         bar = tqdm(total=total, desc=f"dupdetect: {desc}", unit="doc", file=self.stream)
+        if total is None:
+            self._open = bar.close
 
         def update(n: int) -> None:
             bar.update(n)
-            if bar.n >= total:
+            if total is not None and bar.n >= total:
                 bar.close()
 
         return update

@@ -6,7 +6,7 @@ labels aligned with the input, an HTML table, story provenance and the report pa
 from __future__ import annotations
 
 import html
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -121,7 +121,7 @@ class Clustering:
     input_ids: list[Any] = field(default_factory=list, repr=False)
     #: the text of each member of a cluster of 2+ (as clustered: title line, then body), kept
     #: by cluster()/cluster_texts() for provenance relations and the report's passages
-    texts: dict[Any, str] = field(default_factory=dict, repr=False)
+    texts: Mapping[Any, str] = field(default_factory=dict, repr=False)
     _by_id: dict[Any, tuple[Cluster, Member]] = field(default_factory=dict, repr=False)
     _provenance: dict[str, Provenance] = field(default_factory=dict, repr=False)
     _clusters: dict[str, Cluster] = field(default_factory=dict, repr=False)
