@@ -254,3 +254,19 @@ def test_existing_output_is_refused_before_the_job(spark, tmp_path: Path, capsys
     err = capsys.readouterr().err
     assert "exists already" in err and "--overwrite" in err
     assert [p.name for p in out.iterdir()] == ["keep.txt"]  # nothing written, nothing lost
+
+
+def test_broadcast_limit_follows_the_driver_memory() -> None:
+    from types import SimpleNamespace
+
+    from dupdetect.spark.shared import BROADCAST_BYTES, broadcast_limit
+
+    def session(**conf: str) -> SimpleNamespace:
+        keys = {f"spark.driver.{k[0].lower() + k[1:]}": v for k, v in conf.items()}
+        return SimpleNamespace(sparkContext=SimpleNamespace(getConf=lambda: keys))
+
+    assert broadcast_limit(session()) == 128 << 20  # Spark's defaults: 1g memory, 1g results
+    assert broadcast_limit(session(memory="4g")) == 512 << 20
+    assert broadcast_limit(session(memory="64g")) == 512 << 20  # half of maxResultSize 1g
+    assert broadcast_limit(session(memory="64g", maxResultSize="0")) == BROADCAST_BYTES
+    assert broadcast_limit(session(memory="2048m", maxResultSize="100m")) == 50 << 20

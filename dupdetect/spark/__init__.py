@@ -9,7 +9,7 @@ core's own code, so normalization, shingles, signatures and scores are computed 
 Two bounds of :func:`cluster_dataframe` pick how (same result either way):
 
     docs --mapInPandas(featurize)--> idx, signature, term vectors, LSH band keys     (cached)
-    features <= broadcast_bytes (1 GiB): collected once and broadcast (:mod:`.shared`)
+    features <= broadcast_bytes (driver memory / 8): collected once and broadcast (:mod:`.shared`)
       range(bands) --mapInPandas: band keys, buckets, MinHash prefilter--> pairs --distinct
       --mapInPandas(score on the broadcast features)--> scored pairs
     else (:mod:`.driver`, :mod:`.partitions`):

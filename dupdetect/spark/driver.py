@@ -26,9 +26,9 @@ from .partitions import (
 )
 from .result import SparkClustering
 from .shared import (
-    BROADCAST_BYTES,
     COMPONENTS_SCHEMA,
     arrow,
+    broadcast_limit,
     collect_shared,
     shared_band_pairs,
     shared_split,
@@ -381,7 +381,8 @@ def cluster_dataframe(
     ``partitions`` repartitions the documents after numbering them (default: as they come).
 
     Two bounds choose how the stages run (the result is the same either way):
-    ``broadcast_bytes`` (default :data:`.shared.BROADCAST_BYTES`, 1 GiB; 0: never): featurized
+    ``broadcast_bytes`` (default :func:`.shared.broadcast_limit`: an eighth of the driver's
+    memory, at most 1 GiB; 0: never): featurized
     documents up to this size are collected once and broadcast, and banding, scoring and the
     split run the core's batch code inside tasks (:mod:`.shared`); above it, banding is a
     shuffle of (band, key) buckets carrying signatures and the term vectors are joined onto the
@@ -424,9 +425,10 @@ def cluster_dataframe(
     t = _timed(timings, "featurize", t)
 
     shared = None
-    if counts["feature_bytes"] <= (BROADCAST_BYTES if broadcast_bytes is None else broadcast_bytes):
-        sc = feats.sparkSession.sparkContext
-        shared = sc.broadcast(collect_shared(feats, ids, s))
+    spark = feats.sparkSession
+    bound = broadcast_limit(spark) if broadcast_bytes is None else broadcast_bytes
+    if counts["feature_bytes"] <= bound:
+        shared = spark.sparkContext.broadcast(collect_shared(feats, ids, s))
         t = _timed(timings, "share", t)
     counts["shared_features"] = int(shared is not None)
 

@@ -143,7 +143,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--broadcast-bytes",
         type=int,
         default=None,
-        help="broadcast the featurized documents up to this size (default 1 GiB; 0: never)",
+        help="broadcast the featurized documents up to this size (default: an eighth of "
+        "spark.driver.memory, at most 1 GiB; 0: never)",
     )
     p.add_argument(
         "--local-edges",
