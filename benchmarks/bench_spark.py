@@ -1,6 +1,7 @@
 """dupdetect.spark (local[N]) next to the local pipeline on SaudiNewsNet, in one run.
 
     python benchmarks/bench_spark.py [--master local[2]] [--limit N] [--json OUT]
+        [--broadcast-bytes B] [--local-edges E]   # 0 0: the shuffle path and Spark's components
 
 Reads every SaudiNewsNet zip (``_data.saudinewsnet``; nothing of it is stored here),
 text = title + "\\n" + content, id = url (first occurrence kept). Times
@@ -46,6 +47,8 @@ def main() -> None:
     ap.add_argument("--partitions", type=int, default=None)
     ap.add_argument("--shuffle-partitions", type=int, default=8)
     ap.add_argument("--json", default=None)
+    ap.add_argument("--broadcast-bytes", type=int, default=None, help="0: never broadcast")
+    ap.add_argument("--local-edges", type=int, default=None, help="0: components in Spark")
     a = ap.parse_args()
 
     texts, seen = load(a.limit)
@@ -89,7 +92,7 @@ def main() -> None:
     print(f"spark session + input: {startup_s:.1f}s; records/partition {per_part}", flush=True)
 
     t = time.perf_counter()
-    res = dspark.cluster_dataframe(df)
+    res = dspark.cluster_dataframe(df, broadcast_bytes=a.broadcast_bytes, local_edges=a.local_edges)
     got = {r["id"]: (r["cluster"], r["score"]) for r in res.assignments.collect()}
     spark_s = time.perf_counter() - t
     print(f"spark: {spark_s:.1f}s {res.timings} {res.counts}", flush=True)
@@ -104,6 +107,8 @@ def main() -> None:
 
     out = {
         "master": a.master,
+        "broadcast_bytes": a.broadcast_bytes,
+        "local_edges": a.local_edges,
         "records": seen,
         "documents": len(texts),
         "local_s": round(local_s, 2),

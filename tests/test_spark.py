@@ -13,7 +13,9 @@ import pytest
 
 import dupdetect
 from dupdetect import spark as dspark
-from dupdetect.lsh import MAX_BUCKET, pairs_in_runs
+from dupdetect.features import featurize
+from dupdetect.lsh import MAX_BUCKET, all_band_keys, pairs_in_runs, propose
+from dupdetect.spark.shared import SharedFeatures, shared_band_pairs
 
 ROOT = Path(__file__).resolve().parents[1]
 STORIES = ROOT / "tests" / "fixtures" / "stories"
@@ -43,7 +45,67 @@ def test_bucket_pairs_match_local_banding_including_huge_buckets() -> None:
         want.append(pairs_in_runs(m.astype(np.int64) - (5 << 33), np.full(m.size, i, np.uint64)))
     base = np.int64(5) << 33
     got_codes = np.sort((got["a"].to_numpy() - base) << 32 | (got["b"].to_numpy() - base))
-    assert np.array_equal(got_codes, np.sort(np.concatenate(want)))
+    # repeats across buckets are dropped in the task (the driver's distinct drops the rest)
+    assert np.array_equal(got_codes, np.unique(np.concatenate(want)))
+
+
+def _clustered_signatures(n: int, k: int, seed: int) -> np.ndarray:
+    """Signatures of ``n`` documents in families that share about half their MinHash values,
+    so that some bucket pairs pass the prefilter floor and many do not."""
+    rng = np.random.default_rng(seed)
+    base = rng.integers(0, 2**32, size=(n // 8 + 1, k), dtype=np.uint64)
+    sig = rng.integers(0, 2**32, size=(n, k), dtype=np.uint64)
+    family = rng.integers(0, len(base), size=n)
+    shared = rng.random((n, k)) < rng.choice([0.02, 0.08, 0.5], size=(n, 1))
+    sig[shared] = base[family][shared]
+    sig[:, :8] %= 3  # small alphabet in the first bands: big buckets of chance collisions
+    return sig.astype(np.uint32)
+
+
+def test_bucket_pairs_with_signatures_are_the_local_prefiltered_proposals() -> None:
+    pd = pytest.importorskip("pandas")
+    s = dupdetect.Settings()
+    bands, rows = s.lsh_params
+    sig = _clustered_signatures(400, s.num_perm, seed=1)
+    idx = np.arange(400, dtype=np.int64) * 7 + (np.int64(3) << 33)  # sparse, above 2**32
+    keys = all_band_keys(sig, bands, rows)
+    frame = pd.DataFrame({"band": np.repeat(np.arange(bands), 400), "key": keys.T.ravel()})
+    frame["doc"] = np.tile(np.arange(400), bands)
+    buckets = [g.to_numpy() for _, g in frame.groupby(["band", "key"])["doc"]]
+    batch = pd.DataFrame(
+        {
+            "members": [idx[m] for m in buckets],
+            "sigs": [[sig[d].astype("<u4").tobytes() for d in m] for m in buckets],
+        }
+    )
+    floor = s.prefilter * s.candidate_threshold
+    want = propose(sig, bands, rows, min_estimate=floor)
+    assert 0 < len(want.pairs) < want.proposed / 4  # the filter really drops pairs here
+    got = pd.concat(dspark.bucket_pairs_partition(iter([batch[:300], batch[300:]]), s))
+    got_pairs = np.unique(np.stack([got["a"], got["b"]], axis=1), axis=0)
+    assert np.array_equal(got_pairs, idx[want.pairs])
+
+
+def test_shared_band_pairs_are_the_local_prefiltered_proposals() -> None:
+    pd = pytest.importorskip("pandas")
+    from types import SimpleNamespace
+
+    s = dupdetect.Settings()
+    bands, rows = s.lsh_params
+    n = 300
+    f = featurize([""] * n, s)  # term vectors are not read here; signatures and flags are
+    f.signatures = _clustered_signatures(n, s.num_perm, seed=2)
+    f.short = np.zeros(n, dtype=bool)
+    f.short[::5] = True  # too short to be grouped: never proposed
+    idx = np.arange(n, dtype=np.int64) * 3 + 11
+    shared = SimpleNamespace(value=SharedFeatures(idx, f, [str(i) for i in idx]))
+    batches = [pd.DataFrame({"band": np.arange(b, min(b + 20, bands))}) for b in (0, 20, 40, 60)]
+    got = pd.concat(shared_band_pairs(iter(batches), shared, s))
+    got_pairs = np.unique(np.stack([got["a"], got["b"]], axis=1), axis=0)
+    floor = s.prefilter * s.candidate_threshold
+    want = propose(f.signatures, bands, rows, ~f.short, min_estimate=floor)
+    assert 0 < len(want.pairs) < want.proposed / 4
+    assert np.array_equal(got_pairs, idx[want.pairs])
 
 
 # ----------------------------------------------------------------------------- Spark, local[2]
@@ -71,11 +133,20 @@ def spark():
     session.stop()
 
 
-def _compare(spark, texts: dict[str, str], **options) -> dspark.SparkClustering:
+#: (broadcast_bytes, local_edges): shared features + driver components (the default for small
+#: inputs), the shuffle path + Spark's components (large inputs), and the two mixed
+PATHS = [(None, None), (0, 0), (None, 0), (0, None)]
+
+
+def _compare(
+    spark, texts: dict[str, str], path: tuple[int | None, int | None] = (None, None), **options
+) -> dspark.SparkClustering:
     """Run both pipelines on ``texts`` (same order) and assert equal results."""
     local = dupdetect.cluster_texts(texts, **options)
     df = spark.createDataFrame(list(texts.items()), "id string, text string")
-    result = dspark.cluster_dataframe(df, **options)
+    result = dspark.cluster_dataframe(df, broadcast_bytes=path[0], local_edges=path[1], **options)
+    assert result.counts["shared_features"] == int(path[0] is None)
+    assert ("cc_rounds" in result.counts) == (path[1] == 0)  # label propagation ran or not
     got = {r["id"]: (r["cluster"], r["score"]) for r in result.assignments.collect()}
     want = {r["id"]: (r["cluster"], r["score"]) for r in local.to_records()}
     assert got.keys() == want.keys()
@@ -92,7 +163,10 @@ def _compare(spark, texts: dict[str, str], **options) -> dspark.SparkClustering:
 
 
 @pytest.mark.spark
-def test_fixtures_seeds_and_huge_bucket_equal_local(spark) -> None:
+@pytest.mark.parametrize(
+    "path", PATHS, ids=["shared-local", "shuffle-spark", "shared-spark", "shuffle-local"]
+)
+def test_fixtures_seeds_and_huge_bucket_equal_local(spark, path) -> None:
     # One Spark run (each run costs ~10-30 s of fixed overhead in local mode) covering:
     # the fixture stories and the built-in sample (known clusters, short texts), the seeds when
     # present, and > MAX_BUCKET exact copies: star + chain candidates, a component above
@@ -103,13 +177,14 @@ def test_fixtures_seeds_and_huge_bucket_equal_local(spark) -> None:
     texts = {p.stem: p.read_text(encoding="utf-8") for p in paths}
     story = (STORIES / "f1_wataniya_floods.txt").read_text(encoding="utf-8")
     texts.update({f"copy{i:04d}": story for i in range(MAX_BUCKET + 20)})
-    result = _compare(spark, texts)
+    result = _compare(spark, texts, path)
     assert result.counts["verified_pairs"] > MAX_BUCKET
     assert result.counts["id_clashes"] == 0
 
 
 @pytest.mark.spark
-def test_saudinewsnet_equal_local(spark) -> None:
+@pytest.mark.parametrize("path", PATHS[:2], ids=["shared-local", "shuffle-spark"])
+def test_saudinewsnet_equal_local(spark, path) -> None:
     if not SAUDI.is_file():
         pytest.skip(f"{SAUDI} is absent")
     with zipfile.ZipFile(SAUDI) as z:
@@ -120,7 +195,7 @@ def test_saudinewsnet_equal_local(spark) -> None:
         texts.setdefault(rec["url"], f"{rec.get('title') or ''}\n{rec.get('content') or ''}")
         if len(texts) >= N_SAUDI:
             break
-    result = _compare(spark, texts)
+    result = _compare(spark, texts, path)
     assert result.counts["documents"] == len(texts)
     assert result.counts["verified_pairs"] > 0
 
@@ -179,3 +254,19 @@ def test_existing_output_is_refused_before_the_job(spark, tmp_path: Path, capsys
     err = capsys.readouterr().err
     assert "exists already" in err and "--overwrite" in err
     assert [p.name for p in out.iterdir()] == ["keep.txt"]  # nothing written, nothing lost
+
+
+def test_broadcast_limit_follows_the_driver_memory() -> None:
+    from types import SimpleNamespace
+
+    from dupdetect.spark.shared import BROADCAST_BYTES, broadcast_limit
+
+    def session(**conf: str) -> SimpleNamespace:
+        keys = {f"spark.driver.{k[0].lower() + k[1:]}": v for k, v in conf.items()}
+        return SimpleNamespace(sparkContext=SimpleNamespace(getConf=lambda: keys))
+
+    assert broadcast_limit(session()) == 128 << 20  # Spark's defaults: 1g memory, 1g results
+    assert broadcast_limit(session(memory="4g")) == 512 << 20
+    assert broadcast_limit(session(memory="64g")) == 512 << 20  # half of maxResultSize 1g
+    assert broadcast_limit(session(memory="64g", maxResultSize="0")) == BROADCAST_BYTES
+    assert broadcast_limit(session(memory="2048m", maxResultSize="100m")) == 50 << 20

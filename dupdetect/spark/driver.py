@@ -7,7 +7,10 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from ..grouping import cluster_id
+from ..linkage import components
 from ..settings import DENSE_COMPONENT, Settings
 from .partitions import (
     FEATURES_SCHEMA,
@@ -17,21 +20,33 @@ from .partitions import (
     VECTOR_COLUMNS,
     bucket_pairs_partition,
     featurize_partition,
-    prefilter_partition,
     singletons_partition,
     split_component,
     verify_partition,
 )
 from .result import SparkClustering
+from .shared import (
+    COMPONENTS_SCHEMA,
+    arrow,
+    broadcast_limit,
+    collect_shared,
+    shared_band_pairs,
+    shared_split,
+    shared_verify,
+    to_pandas,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from pyspark.sql import DataFrame
 
-__all__ = ["cluster_dataframe", "default_columns", "require_spark", "MAX_ROUNDS"]
+__all__ = ["cluster_dataframe", "default_columns", "require_spark", "MAX_ROUNDS", "LOCAL_EDGES"]
 
 INSTALL = 'pip install "dupdetect[spark]"'
 #: Stop label propagation after this many rounds (each round at least doubles the reach).
 MAX_ROUNDS = 64
+#: Default bound on the scored pairs the driver collects to find connected components itself
+#: (union-find, ~1 s per million edges, 24 bytes each); above it, label propagation in Spark.
+LOCAL_EDGES = 20_000_000
 
 
 def require_spark() -> Any:
@@ -157,37 +172,92 @@ def _numbered_docs(
     return docs.localCheckpoint()  # fixes idx (a recomputation could renumber)
 
 
-def _candidates(feats: DataFrame, F: Any) -> DataFrame:
-    """LSH banding as a shuffle: (band, key) buckets -> distinct candidate pairs ``a < b``."""
+def _candidates(feats: DataFrame, F: Any, s: Settings) -> DataFrame:
+    """LSH banding as a shuffle: (band, key) buckets carrying their members' signatures ->
+    distinct pairs ``a < b`` whose MinHash estimate passes the prefilter, dropped in the bucket
+    task as :func:`dupdetect.lsh.propose` drops them, so chance collisions never reach a shuffle
+    (on 31,030 articles 0.34 M pairs are kept of 4.16 M; joining signatures onto all of them
+    took half the job). The shuffle carries ``bands`` signatures per document."""
     buckets = (
         feats.where(~F.col("short"))
-        .select("idx", F.posexplode("keys").alias("band", "key"))
+        .select("idx", "sig", F.posexplode("keys").alias("band", "key"))
         .groupBy("band", "key")
-        .agg(F.collect_list("idx").alias("members"))
-        .where(F.size("members") >= 2)
-        .select("members")
+        .agg(F.collect_list(F.struct("idx", "sig")).alias("m"))
+        .where(F.size("m") >= 2)
+        .select(F.col("m.idx").alias("members"), F.col("m.sig").alias("sigs"))
     )
-    return buckets.mapInPandas(bucket_pairs_partition, PAIRS_SCHEMA).distinct()
+    return buckets.mapInPandas(lambda it: bucket_pairs_partition(it, s), PAIRS_SCHEMA).distinct()
+
+
+def _shared_candidates(feats: DataFrame, shared: Any, F: Any, s: Settings) -> DataFrame:
+    """LSH banding inside tasks over the broadcast signatures: a task per few bands, each band
+    filtered as it is found (:func:`.shared.shared_band_pairs`), then one distinct."""
+    spark = feats.sparkSession
+    bands, _ = s.lsh_params
+    slices = max(1, min(bands, 4 * spark.sparkContext.defaultParallelism))
+    return (
+        spark.range(0, bands, 1, numPartitions=slices)
+        .select(F.col("id").alias("band"))
+        .mapInPandas(lambda it: shared_band_pairs(it, shared, s), PAIRS_SCHEMA)
+        .distinct()
+    )
 
 
 def _verified(cand: DataFrame, feats: DataFrame, F: Any, s: Settings) -> DataFrame:
-    """Prefilter on the signatures alone, then join the term vectors of the survivors only and
-    score them (joining every vector onto every LSH pair first cost 63% of the job)."""
+    """Join both documents' term vectors onto the (already prefiltered) pairs and score them."""
 
     def side(x: str, cols: list[str]) -> DataFrame:
         return feats.select(F.col("idx").alias(x), *[F.col(c).alias(f"{c}_{x}") for c in cols])
 
-    kept = (
-        cand.join(side("a", ["sig"]), "a")
-        .join(side("b", ["sig"]), "b")
-        .mapInPandas(lambda it: prefilter_partition(it, s), PAIRS_SCHEMA)
-    )
     vec = VECTOR_COLUMNS
     return (
-        kept.join(side("a", vec), "a")
+        cand.join(side("a", vec), "a")
         .join(side("b", vec), "b")
         .mapInPandas(lambda it: verify_partition(it, s), SCORED_SCHEMA)
     )
+
+
+def _local_components(scored: Any) -> list[np.ndarray]:
+    """Components (sorted doc numbers, 2+ members, ordered by their first) of the strong
+    edges of ``scored`` (a pandas frame), by the local union-find."""
+    strong = scored[scored["strong"]]
+    ends = np.stack([strong["a"].to_numpy(np.int64), strong["b"].to_numpy(np.int64)], axis=1)
+    nodes, inverse = np.unique(ends, return_inverse=True)
+    return [nodes[c] for c in components(len(nodes), inverse.reshape(-1, 2)) if len(c) > 1]
+
+
+def _labels_frame(spark: Any, comps: list[np.ndarray]) -> DataFrame:
+    """``node, comp`` (comp = the component's smallest node), as :func:`_components` gives."""
+    import pandas as pd
+
+    nodes = np.concatenate(comps) if comps else np.zeros(0, np.int64)
+    label = np.repeat([c[0] for c in comps], [len(c) for c in comps]).astype(np.int64)
+    with arrow(spark):
+        return spark.createDataFrame(
+            pd.DataFrame({"node": nodes, "comp": label}), "node long, comp long"
+        )
+
+
+def _components_frame(spark: Any, comps: list[np.ndarray], scored: Any, shared: Any) -> DataFrame:
+    """One row per component (:data:`.shared.COMPONENTS_SCHEMA`), singletons included (every
+    document gets its cluster from the split); components above ``DENSE_COMPONENT`` carry
+    their scored pairs."""
+    import pandas as pd
+
+    in_comp = np.concatenate(comps) if comps else np.zeros(0, np.int64)
+    alone = np.setdiff1d(shared.value.idx, in_comp, assume_unique=True)
+    members = [c.tolist() for c in comps] + [[int(i)] for i in alone]
+    empty: list[Any] = [[] for _ in members]
+    ea, eb, es = list(empty), list(empty), list(empty)
+    a, b = scored["a"].to_numpy(np.int64), scored["b"].to_numpy(np.int64)
+    for k, c in enumerate(comps):
+        if len(c) > DENSE_COMPONENT:
+            inside = np.isin(a, c) & np.isin(b, c)
+            ea[k], eb[k] = a[inside].tolist(), b[inside].tolist()
+            es[k] = scored["similarity"].to_numpy(np.float64)[inside].tolist()
+    frame = pd.DataFrame({"members": members, "ea": ea, "eb": eb, "es": es})
+    with arrow(spark):
+        return spark.createDataFrame(frame, COMPONENTS_SCHEMA)
 
 
 def _split(
@@ -253,6 +323,41 @@ def _unique_ids(assigned: DataFrame, ids: DataFrame, F: Any, counts: dict[str, i
     )
 
 
+def _graph_and_split(
+    feats: DataFrame,
+    ids: DataFrame,
+    scored: DataFrame,
+    strong: DataFrame,
+    shared: Any,
+    local: bool,
+    F: Any,
+    s: Settings,
+    t: float,
+    timings: dict[str, float],
+    counts: dict[str, int],
+) -> tuple[DataFrame, float]:
+    """Components (on the driver when ``local``, else in Spark), then the per-component split:
+    ``idx, cluster, score, first`` of every document (cached), and when the split began (the
+    components' time is recorded in ``timings``)."""
+    spark = feats.sparkSession
+    if local:
+        scored_pd = to_pandas(scored)
+        comps = _local_components(scored_pd)
+        counts["multi_components"] = len(comps)
+        if shared is not None:
+            t = _timed(timings, "components", t)
+            frame = _components_frame(spark, comps, scored_pd, shared)
+            split = frame.mapInPandas(lambda it: shared_split(it, shared, s), SPLIT_SCHEMA)
+            return split.cache(), t
+        labels = _labels_frame(spark, comps).cache()
+    else:
+        labels = _components(strong, F, timings, counts).cache()
+    sizes = labels.groupBy("comp").agg(F.count("*").alias("size"))
+    counts["multi_components"] = sizes.count()
+    t = _timed(timings, "components", t)
+    return _split(labels, sizes, feats, ids, scored, F, s).cache(), t
+
+
 def cluster_dataframe(
     df: DataFrame,
     *,
@@ -262,6 +367,8 @@ def cluster_dataframe(
     settings: Settings | None = None,
     threshold: float | None = None,
     partitions: int | None = None,
+    broadcast_bytes: int | None = None,
+    local_edges: int | None = None,
     **options: Any,
 ) -> SparkClustering:
     """Group the articles of a Spark DataFrame into stories (see the module docstring).
@@ -272,6 +379,16 @@ def cluster_dataframe(
     local readers' default names (:func:`default_columns`). Rows with a null text are left out.
     ``threshold`` and ``options`` override ``settings`` as in :func:`dupdetect.cluster_texts`.
     ``partitions`` repartitions the documents after numbering them (default: as they come).
+
+    Two bounds choose how the stages run (the result is the same either way):
+    ``broadcast_bytes`` (default :func:`.shared.broadcast_limit`: an eighth of the driver's
+    memory, at most 1 GiB; 0: never): featurized
+    documents up to this size are collected once and broadcast, and banding, scoring and the
+    split run the core's batch code inside tasks (:mod:`.shared`); above it, banding is a
+    shuffle of (band, key) buckets carrying signatures and the term vectors are joined onto the
+    pairs. ``local_edges`` (default :data:`LOCAL_EDGES`; 0: never): up to this many scored pairs
+    are collected and their connected components found on the driver by union-find; above it,
+    by label propagation in Spark.
 
     Caches intermediate results and runs the stages eagerly (timings and counts are filled in);
     ``assignments`` and ``pairs`` are cached DataFrames.
@@ -301,26 +418,50 @@ def cluster_dataframe(
         .mapInPandas(lambda it: featurize_partition(it, s), FEATURES_SCHEMA)
         .cache()
     )
-    row = _first(feats.agg(F.count("*"), F.sum(F.col("short").cast("long"))))
+    size = sum(F.coalesce(F.sum(F.length(c)), F.lit(0)) for c in ("sig", *VECTOR_COLUMNS[:4]))
+    row = _first(feats.agg(F.count("*"), F.sum(F.col("short").cast("long")), size))
     counts["documents"], counts["short"] = int(row[0]), int(row[1] or 0)
+    counts["feature_bytes"] = int(row[2] or 0)  # signatures and term vectors
     t = _timed(timings, "featurize", t)
 
-    cand = _candidates(feats, F).cache()
-    counts["candidate_pairs"] = cand.count()
+    shared = None
+    spark = feats.sparkSession
+    bound = broadcast_limit(spark) if broadcast_bytes is None else broadcast_bytes
+    if counts["feature_bytes"] <= bound:
+        shared = spark.sparkContext.broadcast(collect_shared(feats, ids, s))
+        t = _timed(timings, "share", t)
+    counts["shared_features"] = int(shared is not None)
+
+    if shared is not None:
+        cand = _shared_candidates(feats, shared, F, s).cache()
+    else:
+        cand = _candidates(feats, F, s).cache()
+    counts["prefiltered_pairs"] = cand.count()
     t = _timed(timings, "lsh_candidates", t)
 
-    scored = _verified(cand, feats, F, s).cache()
-    row = _first(scored.agg(F.count("*"), F.sum(F.col("strong").cast("long"))))
-    counts["prefiltered_pairs"], counts["verified_pairs"] = int(row[0]), int(row[1] or 0)
+    if shared is not None:
+        scored = cand.mapInPandas(lambda it: shared_verify(it, shared, s), SCORED_SCHEMA)
+    else:
+        scored = _verified(cand, feats, F, s)
+    scored = scored.cache()
+    counts["verified_pairs"] = int(_first(scored.agg(F.sum(F.col("strong").cast("long"))))[0] or 0)
     strong = scored.where("strong").select("a", "b", "similarity")
     t = _timed(timings, "verify", t)
 
-    labels = _components(strong, F, timings, counts).cache()
-    sizes = labels.groupBy("comp").agg(F.count("*").alias("size"))
-    counts["multi_components"] = sizes.count()
-    t = _timed(timings, "components", t)
-
-    assigned = _split(labels, sizes, feats, ids, scored, F, s).cache()
+    limit = LOCAL_EDGES if local_edges is None else local_edges
+    assigned, t = _graph_and_split(
+        feats,
+        ids,
+        scored,
+        strong,
+        shared,
+        counts["prefiltered_pairs"] <= limit,
+        F,
+        s,
+        t,
+        timings,
+        counts,
+    )
     assigned = _unique_ids(assigned, ids, F, counts)
     t = _timed(timings, "split", t)
 

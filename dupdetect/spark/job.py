@@ -139,6 +139,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=None,
         help="spark.sql.shuffle.partitions (default: Spark's)",
     )
+    p.add_argument(
+        "--broadcast-bytes",
+        type=int,
+        default=None,
+        help="broadcast the featurized documents up to this size (default: an eighth of "
+        "spark.driver.memory, at most 1 GiB; 0: never)",
+    )
+    p.add_argument(
+        "--local-edges",
+        type=int,
+        default=None,
+        help="find components on the driver up to this many scored pairs (default 20 M)",
+    )
     p.add_argument("--overwrite", action="store_true")
     a = p.parse_args(argv)
     require_spark()
@@ -175,6 +188,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             threshold=a.threshold,
             candidate_threshold=a.candidate_threshold,
             partitions=a.partitions,
+            broadcast_bytes=a.broadcast_bytes,
+            local_edges=a.local_edges,
         )
         result.write(a.output, mode="overwrite" if a.overwrite else "error")
         if result.errors is not None:

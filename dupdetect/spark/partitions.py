@@ -32,9 +32,9 @@ __all__ = [
     "features_of",
     "featurize_partition",
     "bucket_pairs_partition",
-    "prefilter_partition",
     "verify_partition",
     "split_component",
+    "split_members",
     "singletons_partition",
 ]
 
@@ -115,51 +115,36 @@ def featurize_partition(
         )
 
 
-def bucket_pairs_partition(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
-    """LSH buckets (``members``: doc indices sharing one band key) -> candidate pairs ``a < b``,
-    by the local banding's own :func:`dupdetect.lsh.pairs_in_runs` (one run per bucket, so a
-    bucket of more than :data:`dupdetect.lsh.MAX_BUCKET` members is a star plus a chain)."""
+def bucket_pairs_partition(
+    batches: Iterator[pd.DataFrame], settings: Settings | None = None
+) -> Iterator[pd.DataFrame]:
+    """LSH buckets (``members``: doc numbers sharing one band key; with ``settings``, ``sigs``:
+    their signatures) -> candidate pairs ``a < b``, by the local banding's own
+    :func:`dupdetect.lsh.pairs_in_runs` (one run per bucket, so a bucket of more than
+    :data:`dupdetect.lsh.MAX_BUCKET` members is a star plus a chain). With ``settings``, only
+    the pairs whose MinHash estimate passes ``settings.prefilter * candidate_threshold`` (as
+    :func:`dupdetect.lsh.propose` filters each band)."""
     import pandas as pd
 
     for batch in batches:
-        members = [np.unique(np.asarray(m, dtype=np.int64)) for m in batch["members"]]
-        members = [m for m in members if m.size >= 2]
-        if not members:
+        members = [np.asarray(m, dtype=np.int64) for m in batch["members"]]
+        keep = [i for i, m in enumerate(members) if np.unique(m).size >= 2]
+        if not keep:
             continue
-        order = np.concatenate(members)
-        runs = np.repeat(np.arange(len(members), dtype=np.uint64), [m.size for m in members])
+        order = np.concatenate([members[i] for i in keep])
+        runs = np.repeat(np.arange(len(keep), dtype=np.uint64), [members[i].size for i in keep])
         # pairs_in_runs packs two 32-bit numbers into one code, and monotonically_increasing_id
         # puts the partition in the high bits: pair ranks of this batch, then map back
-        nodes, rank = np.unique(order, return_inverse=True)
-        codes = pairs_in_runs(rank.astype(np.int64), runs)
+        nodes, first, rank = np.unique(order, return_index=True, return_inverse=True)
+        codes = np.unique(pairs_in_runs(rank.astype(np.int64), runs))
+        if settings is not None and codes.size:
+            k = settings.num_perm
+            sigs = b"".join(s for i in keep for s in batch["sigs"].iloc[i])
+            sig = np.frombuffer(sigs, dtype="<u4").reshape(-1, k)[first]
+            pairs = np.stack([codes >> 32, codes & 0xFFFFFFFF], axis=1)
+            floor = settings.prefilter * settings.candidate_threshold
+            codes = codes[estimated_jaccard_pairs(sig, pairs) >= floor]
         yield pd.DataFrame({"a": nodes[codes >> 32], "b": nodes[codes & 0xFFFFFFFF]})
-
-
-def prefilter_partition(
-    batches: Iterator[pd.DataFrame], settings: Settings
-) -> Iterator[pd.DataFrame]:
-    """Candidate pairs with both signatures -> the pairs whose MinHash estimate passes
-    ``settings.prefilter * candidate_threshold`` (as :func:`dupdetect.grouping.group` does).
-
-    Runs before the term vectors are joined on, so only the survivors (about a fifth of the LSH
-    pairs at the defaults) carry them through the shuffle.
-    """
-    import pandas as pd
-
-    floor = settings.prefilter * settings.candidate_threshold
-    k = settings.num_perm
-    for batch in batches:
-        m = len(batch)
-        if m == 0:
-            continue
-        sa = np.frombuffer(b"".join(batch["sig_a"]), dtype="<u4").reshape(m, k)
-        sb = np.frombuffer(b"".join(batch["sig_b"]), dtype="<u4").reshape(m, k)
-        both = np.concatenate([sa, sb])
-        local = np.stack([np.arange(m), np.arange(m) + m], axis=1).astype(np.int64)
-        keep = estimated_jaccard_pairs(both, local) >= floor
-        yield pd.DataFrame(
-            {"a": batch["a"].to_numpy(np.int64)[keep], "b": batch["b"].to_numpy(np.int64)[keep]}
-        )
 
 
 def verify_partition(batches: Iterator[pd.DataFrame], settings: Settings) -> Iterator[pd.DataFrame]:
@@ -189,16 +174,38 @@ def split_component(members: pd.DataFrame, edges: pd.DataFrame, settings: Settin
 
     ``members``: ``idx, id_str`` and term-vector columns; ``edges``: the component's scored
     candidate pairs ``a, b, similarity`` (used only above ``DENSE_COMPONENT`` members, where the
-    local pipeline also uses the proposed pairs only). Same rules as
-    :func:`dupdetect.grouping.group` and ``_run``.
+    local pipeline also uses the proposed pairs only). See :func:`split_members`.
     """
+    members = members.sort_values("idx", kind="stable").reset_index(drop=True)
+    e = (
+        edges["a"].to_numpy(np.int64),
+        edges["b"].to_numpy(np.int64),
+        edges["similarity"].to_numpy(np.float64),
+    )
     import pandas as pd
 
-    members = members.sort_values("idx", kind="stable").reset_index(drop=True)
-    k = len(members)
-    idx = members["idx"].to_numpy(np.int64)
     ids = [str(x) for x in members["id_str"]]
-    feats = features_of(members)
+    rows = split_members(members["idx"].to_numpy(np.int64), ids, features_of(members), e, settings)
+    return pd.DataFrame(rows, columns=["idx", "cluster", "score", "first"])
+
+
+def split_members(
+    idx: np.ndarray,
+    ids: list[str],
+    feats: Features,
+    edges: tuple[np.ndarray, np.ndarray, np.ndarray],
+    settings: Settings,
+) -> list[tuple[int, str, float, int]]:
+    """A component's members (doc numbers ``idx`` in ascending order, their ``ids`` and term
+    vectors ``feats``) -> rows ``idx, cluster, score, first`` of its average-linkage clusters
+    (``first``: the cluster's first member).
+
+    ``edges``: doc numbers ``a, b`` and scores of the component's scored candidate pairs, read
+    only above ``DENSE_COMPONENT`` members (smaller ones have every pair scored). Same rules as
+    :func:`dupdetect.grouping.group` and ``_run``.
+    """
+
+    k = len(idx)
     thr = settings.threshold_for(bool(feats.latin.all()))  # as grouping.group cuts a component
     pos = list(range(k))
     if k <= 2:
@@ -210,30 +217,21 @@ def split_component(members: pd.DataFrame, edges: pd.DataFrame, settings: Settin
         groups = average_linkage(pos, zip(iu.tolist(), ju.tolist(), sims, strict=True), thr)
     else:
         where = {int(v): i for i, v in enumerate(idx)}
-        e = edges.sort_values(["a", "b"], kind="stable")
+        ea, eb, es = edges
+        order = np.lexsort((eb, ea))
         trip = [
             (where[a], where[b], float(s))
-            for a, b, s in zip(
-                e["a"].tolist(), e["b"].tolist(), e["similarity"].tolist(), strict=True
-            )
+            for a, b, s in zip(ea[order].tolist(), eb[order].tolist(), es[order].tolist())
             if a in where and b in where
         ]
         groups = average_linkage(pos, trip, thr)
-    out_idx: list[int] = []
-    out_cluster: list[str] = []
-    out_score: list[float] = []
-    out_first: list[int] = []
+    out: list[tuple[int, str, float, int]] = []
     for rows in groups:
         scores = member_scores(feats, rows)
         cid = cluster_id([ids[r] for r in rows], set())
-        for r, s in zip(rows, scores.tolist(), strict=True):
-            out_idx.append(int(idx[r]))
-            out_cluster.append(cid)
-            out_score.append(float(s))
-            out_first.append(int(idx[rows[0]]))
-    return pd.DataFrame(
-        {"idx": out_idx, "cluster": out_cluster, "score": out_score, "first": out_first}
-    )
+        first = int(idx[rows[0]])
+        out.extend((int(idx[r]), cid, float(v), first) for r, v in zip(rows, scores.tolist()))
+    return out
 
 
 def singletons_partition(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:

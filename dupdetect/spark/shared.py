@@ -1,0 +1,222 @@
+"""The Spark job's shared-features path: when the featurized documents are small enough
+(:data:`BROADCAST_BYTES`), the driver collects them once and broadcasts them, and the stages
+run the core's own batch code on them inside tasks, with no per-pair join:
+
+    feats --collect + broadcast--> SharedFeatures (doc numbers, core Features, id strings)
+    range(bands) --mapInPandas(band pairs)--> pairs of one band, MinHash-filtered as found
+      --distinct--> mapInPandas(score)--> a, b, similarity, strong
+    components (collected on the driver) --mapInPandas(split)--> idx, cluster, score, first
+
+Each band task is :func:`dupdetect.lsh.propose` restricted to its bands (same keys, same
+buckets, same ``prefilter * candidate_threshold`` floor), so chance collisions are dropped
+where they are found and only the kept pairs reach a shuffle. Scoring and the split read
+the same :class:`dupdetect.features.Features` the local pipeline builds, so the results are
+the local ones.
+
+Scaling: every executor holds the whole broadcast (signatures ``4 * num_perm`` bytes per
+document plus its term vectors: 3.4 KB per SaudiNewsNet article), and the driver builds it;
+past :func:`broadcast_limit` the driver takes the shuffle path of :mod:`.driver` instead.
+Within the bound, banding is ``bands`` sorts of the eligible documents split across tasks and
+scoring is linear in the kept pairs, both spread over every core.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..features import Features
+from ..grouping import cluster_id, pair_thresholds
+from ..lsh import band_keys, estimated_jaccard_pairs, pairs_in_runs
+from ..settings import Settings
+from .partitions import VECTOR_COLUMNS, features_of, split_members
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+    from pyspark.sql import DataFrame, SparkSession
+
+__all__ = [
+    "BROADCAST_BYTES",
+    "broadcast_limit",
+    "SharedFeatures",
+    "collect_shared",
+    "shared_band_pairs",
+    "shared_verify",
+    "shared_split",
+    "COMPONENTS_SCHEMA",
+    "arrow",
+    "to_pandas",
+]
+
+#: Upper bound on the features the driver collects and broadcasts by default (bytes of the
+#: signature and term-vector columns); see :func:`broadcast_limit`.
+BROADCAST_BYTES = 1 << 30
+
+_UNITS = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
+
+
+def _size(text: str, default: int) -> int:
+    """Bytes of a Spark size setting (``4g``, ``512m``, ``1024k``, a plain number of bytes)."""
+    t = text.strip().lower().rstrip("b")
+    try:
+        return int(float(t[:-1]) * _UNITS[t[-1]]) if t and t[-1] in _UNITS else int(t)
+    except ValueError:
+        return default
+
+
+def broadcast_limit(spark: SparkSession) -> int:
+    """The default bound of the shared path: an eighth of ``spark.driver.memory`` (the driver
+    holds the collected columns, their pandas copy and the pickled broadcast at once), at most
+    half of ``spark.driver.maxResultSize`` and :data:`BROADCAST_BYTES`. With Spark's defaults
+    (1g, 1g) 128 MiB, about 38,000 news articles at 3.4 KB each."""
+    conf = spark.sparkContext.getConf()
+    memory = _size(conf.get("spark.driver.memory", "1g") or "1g", 1 << 30)
+    result = _size(conf.get("spark.driver.maxResultSize", "1g") or "1g", 1 << 30)
+    limit = min(BROADCAST_BYTES, memory // 8)
+    return min(limit, result // 2) if result > 0 else limit
+
+
+#: One connected component per row: member doc numbers (sorted), and for components above
+#: ``DENSE_COMPONENT`` members their scored pairs (``ea, eb, es``; empty otherwise).
+COMPONENTS_SCHEMA = "members array<long>, ea array<long>, eb array<long>, es array<double>"
+
+
+@dataclass
+class SharedFeatures:
+    """The featurized documents in input order: ``idx`` (sorted doc numbers), the core
+    ``features`` (row ``i`` is document ``idx[i]``) and each document's id as text."""
+
+    idx: np.ndarray
+    features: Features
+    ids: list[str]
+
+    def rows(self, idx: np.ndarray) -> np.ndarray:
+        """Row positions of doc numbers ``idx`` (all of them present)."""
+        return np.searchsorted(self.idx, np.asarray(idx, dtype=np.int64))
+
+
+def collect_shared(feats: DataFrame, ids: DataFrame, settings: Settings) -> SharedFeatures:
+    """Collect ``feats`` and ``ids``' ``id_str`` on the driver, ordered by doc number (two
+    collects, no join: both hold every document once)."""
+    frame = to_pandas(feats.select("idx", "short", "sig", *VECTOR_COLUMNS))
+    frame = frame.sort_values("idx", kind="stable").reset_index(drop=True)
+    names = to_pandas(ids.select("idx", "id_str")).sort_values("idx", kind="stable")
+    idx = frame["idx"].to_numpy(np.int64)
+    if not np.array_equal(idx, names["idx"].to_numpy(np.int64)):  # pragma: no cover
+        raise RuntimeError("features and ids of the Spark job disagree on the documents")
+    f = features_of(frame, num_perm=settings.num_perm)
+    f.short = frame["short"].to_numpy(bool)
+    return SharedFeatures(idx, f, [str(x) for x in names["id_str"]])
+
+
+@contextmanager
+def arrow(spark: SparkSession) -> Iterator[None]:
+    """Arrow for ``toPandas`` and ``createDataFrame(pandas)`` (row by row they are ~10x
+    slower), the session's setting restored afterwards."""
+    conf = spark.conf
+    key = "spark.sql.execution.arrow.pyspark.enabled"
+    before = conf.get(key, "false")
+    conf.set(key, "true")
+    try:
+        yield
+    finally:
+        conf.set(key, before or "false")
+
+
+def to_pandas(df: DataFrame) -> pd.DataFrame:
+    """``df.toPandas()`` through Arrow."""
+    with arrow(df.sparkSession):
+        return df.toPandas()
+
+
+def shared_band_pairs(
+    batches: Iterator[pd.DataFrame], shared: Any, settings: Settings
+) -> Iterator[pd.DataFrame]:
+    """``band`` numbers -> the pairs ``a < b`` (doc numbers) that share a bucket in those bands
+    and whose MinHash estimate passes ``prefilter * candidate_threshold``, repeats within the
+    task dropped. ``shared``: a broadcast :class:`SharedFeatures`."""
+    import pandas as pd
+
+    sf: SharedFeatures = shared.value
+    f = sf.features
+    _, rows = settings.lsh_params
+    floor = settings.prefilter * settings.candidate_threshold
+    eligible = np.flatnonzero(~f.short)
+    sigs = f.signatures[eligible]
+    for batch in batches:
+        found = []
+        for b in batch["band"].tolist():
+            keys = band_keys(sigs, b * rows, (b + 1) * rows)
+            order = np.argsort(keys, kind="stable")
+            codes = pairs_in_runs(eligible[order], keys[order])
+            if codes.size:
+                pairs = np.stack([codes >> 32, codes & 0xFFFFFFFF], axis=1)
+                found.append(codes[estimated_jaccard_pairs(f.signatures, pairs) >= floor])
+        if not found:
+            continue
+        codes = np.unique(np.concatenate(found))
+        yield pd.DataFrame({"a": sf.idx[codes >> 32], "b": sf.idx[codes & 0xFFFFFFFF]})
+
+
+def shared_verify(
+    batches: Iterator[pd.DataFrame], shared: Any, settings: Settings
+) -> Iterator[pd.DataFrame]:
+    """Pairs ``a, b`` (doc numbers) -> the core score, ``similarity`` and ``strong``."""
+    import pandas as pd
+
+    sf: SharedFeatures = shared.value
+    for batch in batches:
+        if len(batch) == 0:
+            continue
+        a, b = batch["a"].to_numpy(np.int64), batch["b"].to_numpy(np.int64)
+        pairs = np.stack([sf.rows(a), sf.rows(b)], axis=1)
+        sims = sf.features.similarities(pairs)
+        yield pd.DataFrame(
+            {
+                "a": a,
+                "b": b,
+                "similarity": sims.astype(np.float64),
+                "strong": sims >= pair_thresholds(sf.features.latin, pairs, settings),
+            }
+        )
+
+
+def shared_split(
+    batches: Iterator[pd.DataFrame], shared: Any, settings: Settings
+) -> Iterator[pd.DataFrame]:
+    """Components (:data:`COMPONENTS_SCHEMA`) -> their average-linkage clusters, member scores
+    and cluster ids (``idx, cluster, score, first``), by :func:`.partitions.split_members`."""
+    import pandas as pd
+
+    sf: SharedFeatures = shared.value
+    for batch in batches:
+        out: list[tuple[int, str, float, int]] = []
+        for members, ea, eb, es in zip(
+            batch["members"], batch["ea"], batch["eb"], batch["es"], strict=True
+        ):
+            idx = np.asarray(members, dtype=np.int64)
+            rows = sf.rows(idx)
+            if idx.size == 1:  # alone: its own cluster, score 1.0 (as split_members says)
+                out.append((int(idx[0]), cluster_id([sf.ids[rows[0]]], set()), 1.0, int(idx[0])))
+                continue
+            feats = _take(sf.features, rows)
+            edges = (np.asarray(ea, np.int64), np.asarray(eb, np.int64), np.asarray(es))
+            out.extend(split_members(idx, [sf.ids[r] for r in rows], feats, edges, settings))
+        if out:
+            yield pd.DataFrame(out, columns=["idx", "cluster", "score", "first"])
+
+
+def _take(f: Features, rows: np.ndarray) -> Features:
+    """The term vectors and scripts of ``rows`` (what the score and the cut read)."""
+    return Features(
+        unigrams=f.unigrams.take(rows),
+        bigrams=f.bigrams.take(rows),
+        n_terms=np.zeros(rows.size, dtype=np.int64),
+        signatures=np.zeros((rows.size, 0), dtype=np.uint32),
+        short=np.zeros(rows.size, dtype=bool),
+        latin=f.latin[rows],
+    )
