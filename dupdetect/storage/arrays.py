@@ -14,12 +14,16 @@ Python objects per document.
   signature: the proposals are exactly the documents sharing a 64-bit band key, as before.
 - :class:`TimeQueue`: (published, number) in time order for eviction, as sorted arrays plus a
   heap of recent inserts.
+- :class:`Columns`: every record as parallel arrays, what :mod:`dupdetect.persist` writes and
+  reads in blocks (``MemoryStorage.columns`` / ``MemoryStorage.restore_columns``).
 """
 
 from __future__ import annotations
 
 import heapq
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -27,7 +31,17 @@ from .._hash import fmix64
 from ..features import row_ranges
 from ..lsh import band_keys
 
-__all__ = ["Grow", "TermPool", "BandTable", "TimeQueue", "encode_counts", "decode_counts"]
+__all__ = [
+    "Grow",
+    "TermPool",
+    "BandTable",
+    "TimeQueue",
+    "Columns",
+    "encode_counts",
+    "decode_counts",
+    "short_keys",
+    "short_keys_of_band",
+]
 
 
 class Grow:
@@ -179,6 +193,12 @@ def short_keys(keys: Sequence[int] | np.ndarray) -> np.ndarray:
     k = np.asarray(keys, dtype=np.uint64)
     bands = np.arange(1, k.size + 1, dtype=np.uint64)
     return (fmix64(k ^ (bands * _SALT)) >> np.uint64(32)).astype(np.uint32)
+
+
+def short_keys_of_band(keys: np.ndarray, band: int) -> np.ndarray:
+    """:func:`short_keys` of many documents' 64-bit keys of one band."""
+    salt = np.uint64(((band + 1) * int(_SALT)) & 0xFFFFFFFFFFFFFFFF)  # wraps like the arrays
+    return (fmix64(keys.astype(np.uint64) ^ salt) >> np.uint64(32)).astype(np.uint32)
 
 
 class BandTable:
@@ -339,3 +359,29 @@ class TimeQueue:
 
     def nbytes(self) -> int:
         return int(self.pub.nbytes + self.num.nbytes) + 64 * len(self.heap)
+
+
+# ------------------------------------------------------------------------------------------------
+@dataclass
+class Columns:
+    """Every record of an index as parallel arrays (what a StoryIndex file holds), rows in
+    number order. Term vector ``v`` (0 unigrams, 1 bigrams) of row ``i`` has ``lens[v][i]``
+    entries in ``ids[v]`` / ``counts[v]``; ``raw`` rows ``(v, i, length)`` keep their float32
+    weights in ``raw_w`` instead (counts 0 there)."""
+
+    num: np.ndarray  # int64
+    published: np.ndarray  # float64
+    flags: np.ndarray  # uint8: 1 short, 4 Latin script
+    sig_len: np.ndarray  # uint32
+    sig: np.ndarray  # uint32, concatenated
+    lens: list[np.ndarray]  # uint32 per vector
+    ids: list[np.ndarray]  # uint32 per vector, concatenated
+    counts: list[np.ndarray]  # uint8 per vector, concatenated
+    raw: np.ndarray  # int64 (m, 3): vector, row, length
+    raw_w: np.ndarray  # float32, concatenated
+    doc: list[str | int]
+    story: list[str]
+    meta: list[dict[str, Any] | None]
+
+    def __len__(self) -> int:
+        return int(self.num.size)

@@ -11,9 +11,9 @@ from typing import Any
 
 import numpy as np
 
-from ..features import Profile, TermVector
+from ..features import Profile, TermVector, row_ranges
 from ..lsh import band_keys
-from .arrays import BandTable, Grow, TermPool, TimeQueue
+from .arrays import BandTable, Columns, Grow, TermPool, TimeQueue, short_keys_of_band
 from .base import (
     EVENTS_KEPT,
     Candidates,
@@ -348,6 +348,112 @@ class MemoryStorage(Storage):
                 self._absorbed.setdefault(survivor, set()).add(old)
             if self.identity is not None:
                 self.identity = replace(self.identity, epoch=snap.epoch)
+
+    # -- whole-index copies in arrays (save / load) ------------------------------------------
+    def columns(self) -> Columns:
+        """Every record as :class:`Columns`, in number order (call inside :meth:`atomic`)."""
+        slots = np.array(sorted(self._slot_of.values(), key=self._num.a.__getitem__), np.int64)
+        n, k = slots.size, self._sigs.shape[1] if self._sigs.size else 0
+        odd = self._odd_sig
+        if odd and any(s in odd for s in slots.tolist()):
+            rows = [odd[s] if s in odd else self._sigs[s] for s in slots.tolist()]
+            sig_len = np.array([r.size for r in rows], np.uint32)
+            sig = np.concatenate(rows).astype(np.uint32) if rows else np.zeros(0, np.uint32)
+        else:
+            sig_len, sig = np.full(n, k, np.uint32), self._sigs[slots].ravel()
+        pool = self._terms
+        lens, ids, counts = [], [], []
+        for v in range(2):
+            ln = pool.length[v].a[slots].astype(np.int64)
+            at = row_ranges(pool.off[v].a[slots], ln)
+            lens.append(ln.astype(np.uint32))
+            ids.append(pool.ids.a[at])
+            counts.append(pool.counts.a[at])
+        row_of = {s: i for i, s in enumerate(slots.tolist())} if pool.raw else {}
+        raw = sorted((v, row_of[s], w.size, w) for (v, s), w in pool.raw.items() if s in row_of)
+        return Columns(
+            num=self._num.a[slots].copy(),
+            published=self._pub.a[slots].copy(),
+            flags=self._flags.a[slots] & np.uint8(_SHORT | _LATIN),
+            sig_len=sig_len,
+            sig=sig,
+            lens=lens,
+            ids=ids,
+            counts=counts,
+            raw=np.array([r[:3] for r in raw], np.int64).reshape(-1, 3),
+            raw_w=np.concatenate([r[3] for r in raw]) if raw else np.zeros(0, np.float32),
+            doc=[self._doc[s] for s in slots.tolist()],  # type: ignore[misc]
+            story=[self._story[s] for s in slots.tolist()],  # type: ignore[misc]
+            meta=[self._meta.get(s) for s in slots.tolist()],
+        )
+
+    def restore_columns(self, cols: Columns, bands: int, rows: int) -> None:
+        """Fill this empty storage with ``cols`` in bulk (a load): slot ``i`` is row ``i``.
+        Records that are not short are indexed under their ``bands`` x ``rows`` band keys."""
+        with self._lock:
+            if self.count():
+                raise ValueError("restore_columns() needs an empty storage")
+            n = len(cols)
+            self._reset()
+            self._bands, self._rows = bands, rows
+            indexed = (cols.flags & _SHORT) == 0
+            self._num.extend(cols.num.astype(np.int64))
+            self._pub.extend(cols.published.astype(np.float64))
+            self._flags.extend(cols.flags | np.where(indexed, _INDEXED, 0).astype(np.uint8))
+            self._used = n
+            k = int(cols.sig_len[indexed][0]) if indexed.any() else 0
+            ends = np.cumsum(cols.sig_len.astype(np.int64))
+            starts = ends - cols.sig_len
+            if n and (cols.sig_len == k).all():
+                self._sigs = np.zeros((max(n, 1024), k), np.uint32)
+                self._sigs[:n] = cols.sig.reshape(n, k)
+            else:
+                self._sigs = np.zeros((max(n, 1024), k), np.uint32)
+                for i in np.flatnonzero(indexed).tolist():
+                    self._sigs[i] = cols.sig[starts[i] : ends[i]]
+            for i in np.flatnonzero(~indexed).tolist():
+                self._odd_sig[i] = cols.sig[starts[i] : ends[i]].copy()
+            pool = self._terms
+            pool.reserve(n)
+            for v in range(2):
+                ln = cols.lens[v].astype(np.int64)
+                pool.off[v].a[:n] = np.cumsum(ln) - ln + pool.ids.n
+                pool.length[v].a[:n] = ln
+                pool.ids.extend(cols.ids[v])
+                pool.counts.extend(cols.counts[v])
+                pool.live += int(ln.sum())
+            at = 0
+            for v, i, ln in cols.raw.tolist():
+                pool.raw[(v, i)] = cols.raw_w[at : at + ln].copy()
+                at += ln
+            self._doc, self._story = list(cols.doc), list(cols.story)
+            self._meta = {i: m for i, m in enumerate(cols.meta) if m is not None}
+            nums = cols.num.tolist()
+            self._slot_of = dict(zip(nums, range(n)))
+            self._ids = dict(zip(cols.doc, nums))
+            for story, num in zip(cols.story, nums):  # rows are in number order: sorted lists
+                m = self._stories.get(story)
+                if m is None:
+                    self._stories[story] = num
+                elif type(m) is int:
+                    self._stories[story] = [m, num]
+                else:
+                    m.append(num)  # type: ignore[union-attr]
+            self._times.push_many(self._pub.view().copy(), cols.num.astype(np.int64))
+            self._table_of(np.flatnonzero(indexed))
+
+    def _table_of(self, slots: np.ndarray) -> None:
+        """The band table of ``slots`` in one sort (a load)."""
+        b, r = self._bands, self._rows
+        keys = np.empty((slots.size, b), np.uint32)
+        for j in range(b):
+            k64 = band_keys(self._sigs[slots, j * r : (j + 1) * r], 0, r)
+            keys[:, j] = short_keys_of_band(k64, j)
+        packed = (keys.astype(np.uint64) << np.uint64(32)) | slots[:, None].astype(np.uint64)
+        del keys
+        packed = np.sort(packed.ravel())
+        self._table.keys = (packed >> np.uint64(32)).astype(np.uint32)
+        self._table.slots = (packed & np.uint64(0xFFFFFFFF)).astype(np.int32)
 
     def nbytes(self) -> dict[str, int]:
         """Bytes held in arrays, by part (Python objects not counted)."""
