@@ -94,3 +94,18 @@ def test_merges_and_compactions_change_no_answer(monkeypatch, window):
     churned = run_ops(StoryIndex(window=window), 1200)
     assert churned == plain
     assert sum(len(x[5]) for x in plain if len(x) == 6) > 5  # the workload merges stories
+
+
+def test_records_beyond_the_cache_are_all_returned(monkeypatch):
+    from dupdetect.storage import MemoryStorage
+
+    monkeypatch.setattr(MemoryStorage, "cache_size", 4)
+    idx = StoryIndex(window=None)
+    for i in range(12):
+        idx.add(
+            f"d{i}", f"{'جدرز ' * i} شصضط{i} عغقم حخثذ مححخ ثذجد رزشص ضطظع غقمح", published=1.7e9
+        )
+    nums = sorted(idx.storage.number_of(f"d{i}") for i in range(12))
+    got = idx.storage.records(nums)
+    assert [r.record.doc_id for r in got] == [f"d{i}" for i in range(12)]
+    assert [r.record.num for r in idx.storage.records(nums[::-1])] == nums[::-1]

@@ -126,15 +126,18 @@ class MemoryStorage(Storage):
     def records(self, nums: Sequence[int]) -> list[Stored | None]:
         slot_of, cache, story = self._slot_of, self._cache, self._story
         want = [n for n in nums if n in slot_of and n not in cache]
-        if want:
-            for rec in self._build([slot_of[n] for n in want]):
-                cache[rec.num] = rec
-            while len(cache) > self.cache_size:
-                del cache[next(iter(cache))]  # the oldest built
+        fresh = {r.num: r for r in self._build([slot_of[n] for n in want])} if want else {}
         out: list[Stored | None] = []
         for n in nums:
             s = slot_of.get(n)
-            out.append(None if s is None else Stored(cache[n], story[s]))  # type: ignore[arg-type]
+            if s is not None:
+                rec = cache.get(n) or fresh[n]
+                out.append(Stored(rec, story[s]))  # type: ignore[arg-type]
+            else:
+                out.append(None)
+        cache.update(fresh)
+        while len(cache) > self.cache_size:
+            del cache[next(iter(cache))]  # the oldest built
         return out
 
     def _build(self, present: list[int]) -> list[Record]:
