@@ -355,7 +355,7 @@ def _check_columns(path: object, cols: Columns, n: int, num_perm: int) -> None:
         first = np.zeros(ids.size, bool)
         starts = (np.cumsum(lens.astype(np.int64)) - lens)[lens > 0]
         first[starts] = True
-        if (~first[1:] & (ids[1:].astype(np.int64) <= ids[:-1].astype(np.int64))).any():
+        if (~first[1:] & (ids[1:] <= ids[:-1])).any():
             raise _bad(path, f"{what}: term ids not sorted and unique")
         mine = raw[raw[:, 0] == v] if raw.size else raw
         if mine.size and (

@@ -11,13 +11,16 @@ from story_texts import sentence
 from dupdetect import StoryIndex
 
 
-def run_ops(idx: StoryIndex, steps: int, seed: int = 3, pool: int = 300) -> list[Any]:
-    """Drive ``idx`` through ``steps`` operations; returns everything it answered."""
+def run_ops(
+    idx: StoryIndex, steps: int, seed: int = 3, pool: int = 300, prefix: str = "d"
+) -> list[Any]:
+    """Drive ``idx`` through ``steps`` operations (new doc ids ``prefix<i>``); returns everything
+    it answered."""
     rng = random.Random(seed)
     sents = [sentence(50_000 + i) for i in range(pool)]
     texts: dict[str, list[int]] = {}
     out: list[Any] = []
-    t = 1.7e9
+    t = 1.7e9 + 1e6 * seed
     for i in range(steps):
         t += rng.uniform(0, 600)
         op = rng.random()
@@ -41,7 +44,7 @@ def run_ops(idx: StoryIndex, steps: int, seed: int = 3, pool: int = 300) -> list
                 p[rng.randrange(len(p))] = rng.randrange(pool)
             else:
                 p = [rng.randrange(pool) for _ in range(rng.choice((1, 3, 5)))]
-            d = f"d{i}"
+            d = f"{prefix}{i}"
             texts[d] = p
             meta = {"i": i} if i % 4 == 0 else None
             a = idx.add(d, " ".join(sents[k] for k in p), published=t, meta=meta)

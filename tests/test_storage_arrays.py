@@ -109,3 +109,15 @@ def test_records_beyond_the_cache_are_all_returned(monkeypatch):
     got = idx.storage.records(nums)
     assert [r.record.doc_id for r in got] == [f"d{i}" for i in range(12)]
     assert [r.record.num for r in idx.storage.records(nums[::-1])] == nums[::-1]
+
+
+@pytest.mark.parametrize("window", [None, "12h"])
+def test_a_loaded_index_answers_as_the_saved_one(tmp_path, window):
+    """Loading rebuilds the band table, term pool and time queue in bulk: the same workload
+    after the load gets the same answers from the loaded index as from the original."""
+    idx = StoryIndex(window=window)
+    run_ops(idx, 700, seed=3)
+    idx.save(tmp_path / "i.dds")
+    loaded = StoryIndex.load(tmp_path / "i.dds")
+    assert len(loaded) == len(idx)
+    assert run_ops(loaded, 500, seed=4, prefix="e") == run_ops(idx, 500, seed=4, prefix="e")

@@ -55,7 +55,11 @@ class Grow:
     def reserve(self, size: int) -> None:
         if size > self.a.size:
             cap = max(size, 1024, self.a.size + self.a.size // 2)
-            new = np.full(cap, self.fill, self.a.dtype)
+            if self.fill == 0:  # zeroed pages come from the OS untouched
+                new = np.zeros(cap, self.a.dtype)
+            else:
+                new = np.empty(cap, self.a.dtype)
+                new[self.n :] = self.fill
             new[: self.n] = self.a[: self.n]
             self.a = new
 

@@ -418,6 +418,9 @@ class MemoryStorage(Storage):
                 self._odd_sig[i] = cols.sig[starts[i] : ends[i]].copy()
             pool = self._terms
             pool.reserve(n)
+            total = sum(int(a.size) for a in cols.ids)
+            pool.ids.reserve(total)  # one allocation each, not a copy per vector
+            pool.counts.reserve(total)
             for v in range(2):
                 ln = cols.lens[v].astype(np.int64)
                 pool.off[v].a[:n] = np.cumsum(ln) - ln + pool.ids.n
@@ -447,16 +450,19 @@ class MemoryStorage(Storage):
 
     def _table_of(self, slots: np.ndarray) -> None:
         """The band table of ``slots`` in one sort (a load)."""
-        b, r = self._bands, self._rows
-        keys = np.empty((slots.size, b), np.uint32)
+        b, r, n = self._bands, self._rows, slots.size
+        every = n == self._used  # all records indexed: slices, not gathers
+        sigs = self._sigs[:n] if every else self._sigs[slots]
+        packed = np.empty((b, n), np.uint64)  # table key << 32 | slot, band by band
+        low = slots.astype(np.uint64)
         for j in range(b):
-            k64 = band_keys(self._sigs[slots, j * r : (j + 1) * r], 0, r)
-            keys[:, j] = short_keys_of_band(k64, j)
-        packed = (keys.astype(np.uint64) << np.uint64(32)) | slots[:, None].astype(np.uint64)
-        del keys
-        packed = np.sort(packed.ravel())
-        self._table.keys = (packed >> np.uint64(32)).astype(np.uint32)
-        self._table.slots = (packed & np.uint64(0xFFFFFFFF)).astype(np.int32)
+            k64 = band_keys(sigs[:, j * r : (j + 1) * r], 0, r)
+            np.left_shift(short_keys_of_band(k64, j), np.uint64(32), out=packed[j], dtype=np.uint64)
+            packed[j] |= low
+        flat = packed.ravel()
+        flat.sort()
+        self._table.keys = (flat >> np.uint64(32)).astype(np.uint32)
+        self._table.slots = flat.astype(np.uint32).view(np.int32)  # the low 32 bits
 
     def nbytes(self) -> dict[str, int]:
         """Bytes held in arrays, by part (Python objects not counted)."""
