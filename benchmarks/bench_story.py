@@ -10,6 +10,15 @@ article (memory) or Redis ``used_memory`` delta per article (redis).
 
     python benchmarks/bench_story.py --sizes 10000,100000 --backends memory,redis
     python benchmarks/bench_story.py --sizes 100000 --backends memory --adds 1000 --profile
+    python benchmarks/bench_story.py --sizes 100000,1000000 --backends memory --save /tmp
+    python benchmarks/bench_story.py --load /tmp/story-1000000.dds
+    python benchmarks/bench_story.py --sizes 1000000 --backends memory --span-days 1095 --window 72
+
+``--save DIR``: after the adds, time ``StoryIndex.save`` to ``DIR/story-<n>.dds`` (kept);
+``--load FILE`` (alone) times ``StoryIndex.load(FILE)`` in a fresh process and the RSS it adds
+per article, so that loading never shares the machine with the benchmark's own index. ``--span-days D``: preloaded articles are spread evenly over
+D days (default: one second apart) and the timed adds come after the newest; ``--window H``:
+the index's window in hours (default None: no window, every article a candidate).
 
 ``--profile``: run the timed adds under cProfile and print the top functions (cumulative) to
 stderr; the latencies printed are then inflated by the profiler.
@@ -18,6 +27,7 @@ stderr; the latencies printed are then inflated by the profiler.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import random
@@ -44,20 +54,29 @@ def rss() -> int:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
+T0 = 1.7e9  # time of the first preloaded article
+
+
 def preload(
-    idx: StoryIndex, n: int, sent_terms: list[list[str]], rng: random.Random, batch: int = 2000
-) -> list[list[int]]:
-    """Insert n synthetic articles straight into storage; returns their sentence choices.
+    idx: StoryIndex,
+    n: int,
+    sent_terms: list[list[str]],
+    rng: random.Random,
+    step: float,
+    batch: int = 2000,
+) -> np.ndarray:
+    """Insert n synthetic articles (``step`` seconds apart) straight into storage; returns their
+    sentence choices, an ``(n, 8)`` int32 array (small next to the index, unlike lists of ints).
 
     The one place that goes below ``StoryIndex``'s own methods: records are written through the
     storage interface (``Storage.next_number`` / ``commit(Change)``), each its own story, with
     the band keys ``add`` would compute (``StoryIndex.band_keys``), so a 100k index loads in a
     minute instead of 100k verified ``add`` calls.
     """
-    st, chosen = idx.storage, []
+    st, chosen = idx.storage, np.zeros((n, 8), np.int32)
     for s in range(0, n, batch):
         picks = [rng.sample(range(len(sent_terms)), 8) for _ in range(min(batch, n - s))]
-        chosen += picks
+        chosen[s : s + len(picks)] = picks
         terms = [[t for i in p for t in sent_terms[i]] for p in picks]
         f = featurize_terms(terms, idx.settings)
         change = Change()
@@ -69,7 +88,8 @@ def preload(
             )
             num = st.next_number("doc")
             sig = f.signatures[j].copy()
-            rec = Record(num, f"pre{num}", 1.7e9 + num, bool(f.short[j]), sig, prof, None)
+            pub = T0 + (num - 1) * step
+            rec = Record(num, f"pre{num}", pub, bool(f.short[j]), sig, prof, None)
             story = f"s-{st.next_number('story')}"
             change.insert.append(Insert(rec, story, [] if rec.short else idx.band_keys(rec)))
         st.commit(change)
@@ -77,18 +97,26 @@ def preload(
 
 
 def measure(
-    idx: StoryIndex, sentences: list[str], chosen: list[list[int]], adds: int, rng: random.Random
+    idx: StoryIndex,
+    sentences: list[str],
+    chosen: np.ndarray,
+    adds: int,
+    rng: random.Random,
+    start: float,
+    recent: int,
 ) -> dict[str, float]:
+    """Time ``adds`` adds published from ``start`` on, one second apart; a third rewrite one of
+    the ``recent`` newest preloaded articles (all of them without a window)."""
     lat, joined = [], 0
     for i in range(adds):
         if i % 3 == 0:  # a rewrite of a preloaded article: drop one sentence, add another
-            p = list(rng.choice(chosen))
+            p = chosen[len(chosen) - 1 - rng.randrange(recent)].tolist()
             p[rng.randrange(8)] = rng.randrange(len(sentences))
         else:
             p = rng.sample(range(len(sentences)), 8)
         text = " ".join(sentences[k] for k in p)
         t0 = time.perf_counter()
-        a = idx.add(f"m{i}", text, published=1.7e9 + 10**7 + i)
+        a = idx.add(f"m{i}", text, published=start + i)
         lat.append(time.perf_counter() - t0)
         joined += not a.new_story
     ms = np.array(lat) * 1000
@@ -103,24 +131,31 @@ def measure(
 def run_one(backend: str, n: int, args: argparse.Namespace, sentences, sent_terms) -> dict:
     """Preload ``n`` articles into a fresh index on ``backend``, then time ``args.adds`` adds."""
     rng = random.Random(n)
+    step = 1.0 if args.span_days is None else args.span_days * 86400 / n
+    window = None if args.window is None else args.window * 3600
     with redis_url() if backend == "redis" else nullcontext(None) as url:
-        idx = StoryIndex(storage=url or "memory", window=None)
+        idx = StoryIndex(storage=url or "memory", window=window)
 
         def mem() -> int:
             return idx.storage.r.info("memory")["used_memory"] if url else rss()
 
+        gc.collect()
         mem0 = mem()
         t0 = time.perf_counter()
-        chosen = preload(idx, n, sent_terms, rng)
+        chosen = preload(idx, n, sent_terms, rng, step)
         t_load = time.perf_counter() - t0
+        gc.collect()
         mem1 = mem()
+        newest = T0 + (n - 1) * step
+        # without a window any preloaded article may be rewritten; with one, a recent one
+        recent = n if window is None else max(1, min(n, int(window / step)))
         if args.profile:
             import cProfile
             import pstats
 
             prof = cProfile.Profile()
             prof.enable()
-        res = measure(idx, sentences, chosen, args.adds, rng)
+        res = measure(idx, sentences, chosen, args.adds, rng, newest + 1, recent)
         if args.profile:
             prof.disable()
             pstats.Stats(prof, stream=sys.stderr).sort_stats("cumulative").print_stats(30)
@@ -129,7 +164,25 @@ def run_one(backend: str, n: int, args: argparse.Namespace, sentences, sent_term
         if url:
             row["lock_ms_per_add"] = idx.storage.lock_wait_total / args.adds * 1000
             idx.close()
+        elif args.save:
+            path = os.path.join(args.save, f"story-{n}.dds")
+            t0 = time.perf_counter()
+            idx.save(path)
+            row["save_s"] = time.perf_counter() - t0
+            row["file_mb"] = os.path.getsize(path) / 2**20
+            row["saved_to"] = path
     return row
+
+
+def load_only(path: str) -> None:
+    """``--load FILE``: time ``StoryIndex.load`` in this fresh process; RSS per article."""
+    gc.collect()
+    m0 = rss()
+    t0 = time.perf_counter()
+    idx = StoryIndex.load(path)
+    t = time.perf_counter() - t0
+    n = len(idx)
+    print(json.dumps({"file": path, "loaded": n, "load_s": t, "rss_per_doc": (rss() - m0) / n}))
 
 
 def main() -> None:
@@ -139,7 +192,14 @@ def main() -> None:
     ap.add_argument("--adds", type=int, default=1000)
     ap.add_argument("--sentences", type=int, default=60_000, help="size of the sentence pool")
     ap.add_argument("--profile", action="store_true", help="cProfile the timed adds")
+    ap.add_argument("--save", metavar="DIR", help="save each index to DIR (timed; memory)")
+    ap.add_argument("--load", metavar="FILE", help="only time loading FILE, then exit")
+    ap.add_argument("--span-days", type=float, default=None, help="preload dates over D days")
+    ap.add_argument("--window", type=float, default=None, help="the index's window in hours")
     args = ap.parse_args()
+    if args.load:
+        load_only(args.load)
+        return
     records = _data.saudinewsnet()
     if records is None:
         print(f"skipped: no SaudiNewsNet zips in {_data.SAUDINEWSNET}")
@@ -163,6 +223,13 @@ def main() -> None:
             f"| {r['backend']} | {r['n']:,} | {r['p50']:.2f} | {r['p99']:.2f} | {r['max']:.1f} "
             f"| {r['joined']:.0%} | {r['bytes_per_doc'] / 1024:.1f} KiB | {r['preload_s']:.0f} |"
         )
+    saved = [r for r in rows if "save_s" in r]
+    if saved:
+        print("\n| indexed | save s | file MB |")
+        print("|---:|---:|---:|")
+        for r in saved:
+            print(f"| {r['n']:,} | {r['save_s']:.1f} | {r['file_mb']:.0f} |")
+        print("load times: python benchmarks/bench_story.py --load FILE, for each FILE saved")
 
 
 if __name__ == "__main__":

@@ -4,12 +4,16 @@
     file --read, verify checksum, decode (every length checked)--> Snapshot
          --Storage.restore()--> a new in-memory StoryIndex
 
-Format (little-endian): magic ``DDSTORY\\0``, u32 version, u64 header length, header JSON
-(settings, fingerprint, window, counters, stories, events, retired ids, epoch), u64 record
-count, then per record u32 length + packed record (:func:`dupdetect.storage.pack_record`), then
-a 32-byte blake2b of everything before it. A file that is not one, is truncated or corrupted,
-or declares lengths it does not hold is refused with a ``ValueError`` that says so; nothing is
-allocated beyond the file's own size.
+Format (little-endian): magic ``DDSTORY\0``, u32 version, u64 header length, header JSON
+(settings, fingerprint, window, counters, events, retired ids, epoch, the record count and the
+name and byte length of each block), then the blocks, one array of every record each, in the
+order of :data:`BLOCKS` (numbers, times, flags, signatures, term ids and counts, term weights
+kept apart, and one JSON block of doc ids, story ids and meta: see
+:class:`dupdetect.storage.arrays.Columns`), then a 32-byte blake2b of everything before it. A
+file is read as whole arrays, never record by record. A file that is not one, is of another
+version (version 1 wrote one blob per record), is truncated or corrupted, or declares lengths it
+does not hold is refused with a ``ValueError`` that says so; nothing is allocated beyond the
+file's own size.
 """
 
 from __future__ import annotations
@@ -29,24 +33,58 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .settings import Settings
-from .storage import Record, Snapshot, Stored, pack_record, story_number, unpack_record
+from .storage import MemoryStorage, Snapshot, story_number
+from .storage.arrays import Columns
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from .story import MergeEvent, StoryIndex
 
-__all__ = ["FILE_VERSION", "save", "load", "encode", "decode", "write_atomic"]
+__all__ = ["FILE_VERSION", "BLOCKS", "save", "load", "encode", "decode", "write_atomic"]
 
-#: Version of the file written by :func:`save`.
-FILE_VERSION = 1
+#: Version of the file written by :func:`save` (2: arrays in blocks; 1: one blob per record).
+FILE_VERSION = 2
+#: The blocks of a file, in order: name and numpy dtype ("json": UTF-8 JSON).
+BLOCKS = (
+    ("num", "<i8"),
+    ("published", "<f8"),
+    ("flags", "u1"),
+    ("sig_len", "<u4"),
+    ("sig", "<u4"),
+    ("uni_len", "<u4"),
+    ("uni_ids", "<u4"),
+    ("uni_counts", "u1"),
+    ("bi_len", "<u4"),
+    ("bi_ids", "<u4"),
+    ("bi_counts", "u1"),
+    ("raw", "<i8"),
+    ("raw_w", "<f4"),
+    ("text", "json"),
+)
 _MAGIC = b"DDSTORY\x00"
 _DIGEST = 32
 
 
 def save(index: StoryIndex, path: str | os.PathLike[str]) -> None:
     """Write ``index`` to ``path`` atomically (temp file, fsync, rename, fsync of the folder)."""
-    snap = index.storage.snapshot()
+    st = index.storage
+    with st.atomic():
+        if isinstance(st, MemoryStorage):
+            cols = st.columns()
+            snap = Snapshot([], st.counters(), st.watermark(), st.events(), st.retired_map())
+            snap.epoch = st.identity.epoch if st.identity is not None else None
+            derived = {"doc": int(cols.num.max(initial=0))}
+            derived["story"] = max((story_number(x) for x in set(cols.story)), default=0)
+            snap.counters = {
+                **derived,
+                **{k: max(v, derived.get(k, 0)) for k, v in snap.counters.items()},
+            }
+        else:  # another backend: through an in-memory copy
+            snap = st.read_snapshot()
+            mem = MemoryStorage()
+            mem.restore(snap, index.band_keys)
+            cols = mem.columns()
     header = {
         "fingerprint": index.settings.fingerprint,
         "settings": asdict(index.settings),
@@ -56,22 +94,45 @@ def save(index: StoryIndex, path: str | os.PathLike[str]) -> None:
         "evict_batch": index.evict_batch,
         "counters": snap.counters,
         "watermark": snap.watermark,
-        "story_of": {str(r.record.num): r.story for r in snap.stored},
         "events": snap.events,
         "retired": snap.retired,
         "epoch": snap.epoch,
     }
-    write_atomic(Path(path), encode(header, [pack_record(r.record) for r in snap.stored]))
+    write_atomic(Path(path), encode(header, cols))
 
 
-def encode(header: dict[str, Any], records: list[bytes]) -> bytes:
-    """The file's bytes: framing, header JSON, length-prefixed records, checksum."""
+def _blocks_of(cols: Columns) -> list[bytes]:
+    text = {"doc": cols.doc, "story": cols.story, "meta": cols.meta}
+    arrays = [
+        cols.num,
+        cols.published,
+        cols.flags,
+        cols.sig_len,
+        cols.sig,
+        cols.lens[0],
+        cols.ids[0],
+        cols.counts[0],
+        cols.lens[1],
+        cols.ids[1],
+        cols.counts[1],
+        cols.raw.ravel(),
+        cols.raw_w,
+    ]
+    out = [np.ascontiguousarray(a, dtype=dt).tobytes() for a, (_, dt) in zip(arrays, BLOCKS)]
+    return out + [json.dumps(text, ensure_ascii=False, separators=(",", ":")).encode("utf-8")]
+
+
+def encode(header: dict[str, Any], cols: Columns) -> bytes:
+    """The file's bytes: framing, header JSON (with the block lengths), blocks, checksum."""
+    blocks = _blocks_of(cols)
+    header = {**header, "count": len(cols)}
+    header["blocks"] = [[name, len(b)] for (name, _), b in zip(BLOCKS, blocks)]
     hj = json.dumps(header, ensure_ascii=False).encode("utf-8")
-    parts = [_MAGIC, struct.pack("<IQ", FILE_VERSION, len(hj)), hj, struct.pack("<Q", len(records))]
-    for blob in records:
-        parts += [struct.pack("<I", len(blob)), blob]
-    body = b"".join(parts)
-    return body + hashlib.blake2b(body, digest_size=_DIGEST).digest()
+    h = hashlib.blake2b(digest_size=_DIGEST)
+    parts = [_MAGIC, struct.pack("<IQ", FILE_VERSION, len(hj)), hj, *blocks]
+    for part in parts:
+        h.update(part)
+    return b"".join([*parts, h.digest()])
 
 
 def write_atomic(path: Path, data: bytes) -> None:
@@ -99,13 +160,15 @@ def write_atomic(path: Path, data: bytes) -> None:
         os.close(dfd)
 
 
-def decode(data: bytes, name: str = "StoryIndex file") -> tuple[dict[str, Any], list[bytes]]:
-    """Header and packed records of a file's bytes (``ValueError`` naming ``name`` if bad)."""
+def decode(data: bytes, name: str = "StoryIndex file") -> tuple[dict[str, Any], Columns]:
+    """Header and columns of a file's bytes (``ValueError`` naming ``name`` if bad). The
+    arrays are read-only views of ``data``."""
     if not data.startswith(_MAGIC):
         raise ValueError(f"{name}: not a dupdetect StoryIndex file (bad magic bytes)")
-    if len(data) < len(_MAGIC) + 12 + 8 + _DIGEST:
+    if len(data) < len(_MAGIC) + 12 + _DIGEST:
         raise ValueError(f"{name}: truncated StoryIndex file ({len(data)} bytes)")
-    body, digest = data[:-_DIGEST], data[-_DIGEST:]
+    view = memoryview(data)
+    body, digest = view[:-_DIGEST], data[-_DIGEST:]
     if hashlib.blake2b(body, digest_size=_DIGEST).digest() != digest:
         raise ValueError(
             f"{name}: checksum mismatch - the file is corrupted or truncated; "
@@ -115,41 +178,76 @@ def decode(data: bytes, name: str = "StoryIndex file") -> tuple[dict[str, Any], 
     if version != FILE_VERSION:
         raise ValueError(
             f"{name}: StoryIndex file version {version}, this dupdetect reads "
-            f"version {FILE_VERSION}; rebuild the index"
+            f"version {FILE_VERSION}; rebuild the index (add the articles again and save)"
         )
     pos = len(_MAGIC) + 12
-
-    def need(n: int, what: str) -> None:
-        if n > len(body) - pos:
-            raise ValueError(
-                f"{name}: malformed StoryIndex file: {what} declares {n} bytes, "
-                f"{len(body) - pos} remain"
-            )
-
-    need(hl + 8, "the header")
+    if hl > len(body) - pos:
+        raise ValueError(
+            f"{name}: malformed StoryIndex file: the header declares {hl} bytes, "
+            f"{len(body) - pos} remain"
+        )
     try:
-        header = json.loads(body[pos : pos + hl].decode("utf-8"))
+        header = json.loads(bytes(body[pos : pos + hl]).decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
         raise ValueError(f"{name}: malformed StoryIndex header: {e}") from None
     if not isinstance(header, dict):
         raise ValueError(f"{name}: malformed StoryIndex header (not a JSON object)")
     pos += hl
-    (n,) = struct.unpack_from("<Q", body, pos)
-    pos += 8
-    need(4 * n, f"the record count {n}")
-    records: list[bytes] = []
-    for _ in range(n):
-        need(4, "a record length")
-        (ln,) = struct.unpack_from("<I", body, pos)
-        pos += 4
-        need(ln, "a record")
-        records.append(body[pos : pos + ln])
+    declared = header.get("blocks")
+    names = [n for n, _ in BLOCKS]
+    if (
+        not isinstance(declared, list)
+        or not all(isinstance(b, list) and len(b) == 2 for b in declared)
+        or [b[0] for b in declared] != names
+    ):
+        raise ValueError(f"{name}: malformed StoryIndex file: the blocks are not {names}")
+    parts: list[Any] = []
+    for (bname, dtype), entry in zip(BLOCKS, declared):
+        ln = entry[1]
+        size = 1 if dtype == "json" else np.dtype(dtype).itemsize
+        if not isinstance(ln, int) or isinstance(ln, bool) or ln < 0 or ln % size:
+            raise ValueError(f"{name}: malformed StoryIndex file: block {bname} length {ln!r}")
+        if ln > len(body) - pos:
+            raise ValueError(
+                f"{name}: malformed StoryIndex file: block {bname} declares {ln} bytes, "
+                f"{len(body) - pos} remain"
+            )
+        chunk = body[pos : pos + ln]
         pos += ln
+        if dtype == "json":
+            try:
+                parts.append(json.loads(bytes(chunk).decode("utf-8")))
+            except (UnicodeDecodeError, json.JSONDecodeError) as e:
+                raise ValueError(f"{name}: malformed StoryIndex block {bname}: {e}") from None
+        else:
+            parts.append(np.frombuffer(chunk, dtype=dtype))
     if pos != len(body):
         raise ValueError(
             f"{name}: malformed StoryIndex file: {len(body) - pos} bytes after the end"
         )
-    return header, records
+    text = parts[13]
+    if not isinstance(text, dict) or not all(
+        isinstance(text.get(k), list) for k in ("doc", "story", "meta")
+    ):
+        raise ValueError(f"{name}: malformed StoryIndex block text")
+    if parts[11].size % 3:
+        raise ValueError(f"{name}: malformed StoryIndex block raw")
+    cols = Columns(
+        num=parts[0],
+        published=parts[1],
+        flags=parts[2],
+        sig_len=parts[3],
+        sig=parts[4],
+        lens=[parts[5], parts[8]],
+        ids=[parts[6], parts[9]],
+        counts=[parts[7], parts[10]],
+        raw=parts[11].reshape(-1, 3),
+        raw_w=parts[12],
+        doc=text["doc"],
+        story=text["story"],
+        meta=text["meta"],
+    )
+    return header, cols
 
 
 def load(
@@ -162,9 +260,9 @@ def load(
     """Read a file written by :func:`save` into a new in-memory ``cls`` (see
     :meth:`dupdetect.StoryIndex.load`). Every field is checked before anything is built, so a
     file that passes its checksum but says something impossible is refused too."""
-    header, blobs = decode(Path(path).read_bytes(), str(path))
+    header, cols = decode(Path(path).read_bytes(), str(path))
     try:
-        return _restore(path, header, blobs, cls, settings, on_merge)
+        return _restore(path, header, cols, cls, settings, on_merge)
     except (KeyError, TypeError, AttributeError, OverflowError, RecursionError, IndexError) as e:
         raise ValueError(f"{path}: malformed StoryIndex file ({type(e).__name__}: {e})") from None
 
@@ -199,12 +297,13 @@ def _check_header(path: object, h: dict[str, Any]) -> None:
         raise _bad(path, f"counters {counters!r}")
     if h.get("watermark") is not None and not _number(h["watermark"]):
         raise _bad(path, f"watermark {h.get('watermark')!r}")
-    story_of, retired = h.get("story_of"), h.get("retired", {})
-    for name, m in (("story_of", story_of), ("retired", retired)):
-        if not isinstance(m, dict) or not all(
-            isinstance(v, str) and _STORY_ID.fullmatch(v) for v in m.values()
-        ):
-            raise _bad(path, f"{name} holds something that is not a story id")
+    retired = h.get("retired", {})
+    if not isinstance(retired, dict) or not all(
+        isinstance(v, str) and _STORY_ID.fullmatch(v) for v in retired.values()
+    ):
+        raise _bad(path, "retired holds something that is not a story id")
+    if not isinstance(h.get("count"), int) or isinstance(h["count"], bool) or h["count"] < 0:
+        raise _bad(path, f"count {h.get('count')!r}")
     events = h.get("events")
     if not isinstance(events, list) or not all(
         isinstance(e, dict) and _EVENT_KEYS <= set(e) and isinstance(e["doc_ids_moved"], list)
@@ -216,31 +315,82 @@ def _check_header(path: object, h: dict[str, Any]) -> None:
         raise _bad(path, f"epoch {epoch!r}")
 
 
-def _check_record(path: object, rec: Record, num_perm: int, seen: set[object]) -> None:
-    """A record that the index can use: unique id and number, finite time, a signature of the
-    index's length, sorted unique term ids with finite weights."""
-    if isinstance(rec.doc_id, bool) or not isinstance(rec.doc_id, (str, int)):
-        raise _bad(path, f"doc id {rec.doc_id!r}")
-    if ("doc", rec.doc_id) in seen or ("num", rec.num) in seen:
-        raise _bad(path, f"doc {rec.doc_id!r} (#{rec.num}) appears twice")
-    seen.update({("doc", rec.doc_id), ("num", rec.num)})
-    if not math.isfinite(rec.published) or (
-        rec.meta is not None and not isinstance(rec.meta, dict)
+def _sums(path: object, what: str, lens: np.ndarray, total: int) -> None:
+    if int(lens.astype(np.int64).sum()) != total:
+        raise _bad(path, f"{what}: lengths add up to {int(lens.sum())}, the block holds {total}")
+
+
+# One check per property over whole arrays, in the order the fields appear in Columns.
+def _check_columns(path: object, cols: Columns, n: int, num_perm: int) -> None:
+    """Records the index can use: ``n`` of everything, numbers increasing, unique doc ids,
+    finite times, a signature of the index's length (unless short), sorted unique term ids,
+    counts >= 1 (or finite weights kept apart), story ids, dict or null meta."""
+    for name, a in (
+        ("num", cols.num),
+        ("published", cols.published),
+        ("flags", cols.flags),
+        ("sig_len", cols.sig_len),
+        ("uni_len", cols.lens[0]),
+        ("bi_len", cols.lens[1]),
+        ("doc", cols.doc),
+        ("story", cols.story),
+        ("meta", cols.meta),
     ):
-        raise _bad(path, f"doc {rec.doc_id!r}: time or meta")
-    if not rec.short and rec.signature.size != num_perm:
-        raise _bad(path, f"doc {rec.doc_id!r}: {rec.signature.size} signature values")
-    for v in (rec.profile.unigrams, rec.profile.bigrams):
-        if v.ids.size and (
-            np.any(np.diff(v.ids.astype(np.int64)) <= 0) or not np.isfinite(v.weights).all()
+        if len(a) != n:
+            raise _bad(path, f"block {name} holds {len(a)} entries for {n} records")
+    if n and (cols.num[0] < 1 or (np.diff(cols.num) <= 0).any()):
+        raise _bad(path, "document numbers not increasing from 1 or more")
+    if not np.isfinite(cols.published).all() or (cols.flags & ~np.uint8(5)).any():
+        raise _bad(path, "a time is not finite, or unknown flags")
+    short = (cols.flags & 1).astype(bool)
+    _sums(path, "signatures", cols.sig_len, cols.sig.size)
+    if (cols.sig_len[~short] != num_perm).any():
+        raise _bad(path, f"a signature of other than {num_perm} values")
+    raw = cols.raw
+    for v, what in enumerate(("unigrams", "bigrams")):
+        lens, ids, counts = cols.lens[v], cols.ids[v], cols.counts[v]
+        _sums(path, what, lens, ids.size)
+        if counts.size != ids.size:
+            raise _bad(path, f"{what}: {counts.size} counts for {ids.size} term ids")
+        first = np.zeros(ids.size, bool)
+        starts = (np.cumsum(lens.astype(np.int64)) - lens)[lens > 0]
+        first[starts] = True
+        if (~first[1:] & (ids[1:] <= ids[:-1])).any():
+            raise _bad(path, f"{what}: term ids not sorted and unique")
+        mine = raw[raw[:, 0] == v] if raw.size else raw
+        if mine.size and (
+            (mine[:, 1] < 0).any()
+            or (mine[:, 1] >= n).any()
+            or np.unique(mine[:, 1]).size < len(mine)
         ):
-            raise _bad(path, f"doc {rec.doc_id!r}: term vector")
+            raise _bad(path, f"{what}: kept-apart weights of an unknown record")
+        zero = counts == 0
+        if mine.size:
+            if (lens[mine[:, 1]].astype(np.int64) != mine[:, 2]).any():
+                raise _bad(path, f"{what}: kept-apart weights of the wrong length")
+            apart = np.zeros(n, bool)
+            apart[mine[:, 1]] = True
+            zero &= ~np.repeat(apart, lens.astype(np.int64))
+        if zero.any():
+            raise _bad(path, f"{what}: a term count of 0")
+    if raw.size and (((raw[:, 0] != 0) & (raw[:, 0] != 1)).any() or (raw[:, 2] < 0).any()):
+        raise _bad(path, "kept-apart weights: bad entry")
+    _sums(path, "kept-apart weights", raw[:, 2] if raw.size else np.zeros(0), cols.raw_w.size)
+    if not np.isfinite(cols.raw_w).all():
+        raise _bad(path, "kept-apart weights not finite")
+    docs = cols.doc
+    if not all(type(d) is str or type(d) is int for d in docs) or len(set(docs)) != n:
+        raise _bad(path, "doc ids are not unique strs / ints")
+    if not all(type(s) is str and _STORY_ID.fullmatch(s) for s in set(cols.story)):
+        raise _bad(path, "story holds something that is not a story id")
+    if not all(m is None or type(m) is dict for m in cols.meta):
+        raise _bad(path, "meta that is not a dict or null")
 
 
 def _restore(
     path: str | os.PathLike[str],
     header: dict[str, Any],
-    blobs: list[bytes],
+    cols: Columns,
     cls: type[StoryIndex],
     settings: Settings | None,
     on_merge: Callable[[MergeEvent], None] | None,
@@ -257,18 +407,10 @@ def _restore(
             f"{path}: index was built with other settings ({stored_settings}) than the ones "
             f"given ({settings}); load it without settings= or rebuild it with yours"
         )
-    story_of = header["story_of"]
-    seen: set[object] = set()
-    stored = []
-    for blob in blobs:
-        rec = unpack_record(blob)
-        _check_record(path, rec, stored_settings.num_perm, seen)
-        if str(rec.num) not in story_of:
-            raise _bad(path, f"doc {rec.doc_id!r} has no story")
-        stored.append(Stored(rec, story_of[str(rec.num)]))
+    _check_columns(path, cols, header["count"], stored_settings.num_perm)
     counters = header["counters"]
-    top_doc = max((r.record.num for r in stored), default=0)
-    top_story = max((story_number(s) for s in story_of.values()), default=0)
+    top_doc = int(cols.num.max(initial=0))
+    top_story = max((story_number(s) for s in set(cols.story)), default=0)
     if counters.get("doc", 0) < top_doc or counters.get("story", 0) < top_story:
         raise _bad(path, f"counters {counters} below the numbers in use ({top_doc}, {top_story})")
     window = header["window"]
@@ -280,13 +422,17 @@ def _restore(
         max_matches=header["max_matches"],
         evict_batch=header["evict_batch"],
     )
+    if not isinstance(idx.storage, MemoryStorage):  # pragma: no cover - cls made it so
+        raise TypeError("StoryIndex.load builds an in-memory index")
+    bands, rows = stored_settings.lsh_params
+    idx.storage.restore_columns(cols, bands, rows)
     snap = Snapshot(
-        stored,
+        [],
         dict(header["counters"]),
         header["watermark"],
         list(header["events"]),
         dict(header.get("retired", {})),
         header.get("epoch"),
     )
-    idx.storage.restore(snap, idx.band_keys)
+    idx.storage.restore_state(snap)
     return idx

@@ -24,7 +24,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dupdetect.story import StoryIndex
+from dupdetect.story import FILE_VERSION, StoryIndex
 
 sys.path.insert(0, os.path.dirname(__file__))
 from story_texts import T0, group_text  # noqa: E402
@@ -54,17 +54,21 @@ def _resign(body: bytes) -> bytes:
     return body + hashlib.blake2b(body, digest_size=32).digest()
 
 
-def _layout(data: bytes) -> tuple[int, int, list[int]]:
-    """(header length, offset of the record count, offsets of each record length)."""
+def _header(data: bytes) -> tuple[int, dict]:
+    """(header length, header) of a file."""
     (hl,) = struct.unpack_from("<Q", data, _MAGIC + 4)
-    at = _MAGIC + 12 + hl
-    (n,) = struct.unpack_from("<Q", data, at)
-    offs, pos = [], at + 8
-    for _ in range(n):
-        offs.append(pos)
-        (ln,) = struct.unpack_from("<I", data, pos)
-        pos += 4 + ln
-    return hl, at, offs
+    return hl, json.loads(data[_MAGIC + 12 : _MAGIC + 12 + hl])
+
+
+def _with_header(data: bytes, header: dict, hl: int) -> bytes:
+    """``data`` with another header (length field rewritten), re-signed."""
+    hj = json.dumps(header).encode()
+    return _resign(
+        data[:_MAGIC]
+        + struct.pack("<IQ", FILE_VERSION, len(hj))
+        + hj
+        + data[_MAGIC + 12 + hl : -32]
+    )
 
 
 def _refused(data: bytes, tmp_path) -> str:
@@ -110,29 +114,38 @@ def test_bit_flips_are_refused(saved, tmp_path_factory, flips):
 
 @_FUZZ
 @given(
-    which=st.sampled_from(["header", "count", "record"]),
+    which=st.sampled_from(["header", "count", "block"]),
     value=st.one_of(st.integers(0, 2**16), st.integers(2**31, 2**64 - 1)),
     k=st.integers(0, 100),
 )
 def test_re_signed_files_with_wrong_lengths_are_refused(saved, tmp_path_factory, which, value, k):
     data, _ = saved
-    body = bytearray(data[:-32])
-    hl, count_at, rec_offs = _layout(data)
+    hl, header = _header(data)
     if which == "header":
         if value == hl:
             return
+        body = bytearray(data[:-32])
         struct.pack_into("<Q", body, _MAGIC + 4, value)
+        bad = _resign(bytes(body))
     elif which == "count":
-        if value == len(rec_offs):
+        if value == header["count"]:
             return
-        struct.pack_into("<Q", body, count_at, value)
+        bad = _with_header(data, {**header, "count": value}, hl)
     else:
-        value &= 0xFFFFFFFF
-        off = rec_offs[k % len(rec_offs)]
-        if value == struct.unpack_from("<I", body, off)[0]:
+        blocks = [list(b) for b in header["blocks"]]
+        if value == blocks[k % len(blocks)][1]:
             return
-        struct.pack_into("<I", body, off, value)
-    _refused(_resign(bytes(body)), tmp_path_factory.mktemp("l"))
+        blocks[k % len(blocks)][1] = value
+        bad = _with_header(data, {**header, "blocks": blocks}, hl)
+    _refused(bad, tmp_path_factory.mktemp("l"))
+
+
+def test_a_version_1_file_is_refused_with_a_message_to_rebuild(saved, tmp_path):
+    data, _ = saved
+    body = bytearray(data[:-32])
+    struct.pack_into("<I", body, _MAGIC, 1)
+    msg = _refused(_resign(bytes(body)), tmp_path)
+    assert "version 1" in msg and "rebuild the index" in msg
 
 
 _JSON = st.recursive(
@@ -151,7 +164,8 @@ _FIELDS = [
     "evict_batch",
     "counters",
     "watermark",
-    "story_of",
+    "count",
+    "blocks",
     "events",
     "retired",
     "epoch",
@@ -164,18 +178,15 @@ def test_re_signed_files_with_wrong_header_fields_are_refused(
     saved, tmp_path_factory, field, value, drop
 ):
     data, n = saved
-    hl, _, _ = _layout(data)
-    header = json.loads(data[_MAGIC + 12 : _MAGIC + 12 + hl])
+    hl, header = _header(data)
     if drop and field not in ("retired", "epoch"):  # optional fields: absent is valid
         del header[field]
     elif header.get(field) == value:
         return
     else:
         header[field] = value
-    hj = json.dumps(header).encode()
-    body = data[:_MAGIC] + struct.pack("<IQ", 1, len(hj)) + hj + data[_MAGIC + 12 + hl : -32]
     path = tmp_path_factory.mktemp("h") / "h.ddx"
-    path.write_bytes(_resign(body))
+    path.write_bytes(_with_header(data, header, hl))
     try:
         idx = StoryIndex.load(path)
     except ValueError as e:
@@ -228,3 +239,40 @@ def test_kill_during_save_always_leaves_a_loadable_file_with_the_right_count(tmp
     leftovers = [p.name for p in tmp_path.iterdir() if p.name != "live.ddx"]
     print(f"kills while the temp file was being written: {len(leftovers)} of 8")
     assert all(p.startswith("live.ddx.") and p.endswith(".tmp") for p in leftovers), leftovers
+
+
+def test_a_re_signed_unchanged_header_loads(saved, tmp_path):
+    data, n = saved
+    hl, header = _header(data)
+    path = tmp_path / "same.ddx"
+    path.write_bytes(_with_header(data, header, hl))
+    assert len(StoryIndex.load(path)) == n
+
+
+@_FUZZ
+@given(block=st.integers(0, 13), at=st.integers(0, 10**9), byte=st.integers(0, 255))
+def test_re_signed_files_with_wrong_block_contents_are_refused_or_usable(
+    saved, tmp_path_factory, block, at, byte
+):
+    """A byte of one block rewritten (checksum recomputed): refused naming the file, or a whole
+    index that answers and takes new articles (e.g. a changed time or term weight)."""
+    data, n = saved
+    hl, header = _header(data)
+    start = _MAGIC + 12 + hl + sum(ln for _, ln in header["blocks"][:block])
+    size = header["blocks"][block][1]
+    if size == 0:
+        return
+    body = bytearray(data[:-32])
+    body[start + at % size] = byte
+    path = tmp_path_factory.mktemp("b") / "b.ddx"
+    path.write_bytes(_resign(bytes(body)))
+    try:
+        idx = StoryIndex.load(path)
+    except ValueError as e:
+        assert str(path) in str(e)
+        return
+    assert len(idx) == n
+    for s in idx.stories():
+        idx.story(s)
+    idx.add("after-load", group_text(30, 0), published=T0)
+    idx.query(group_text(0, 0))

@@ -1,18 +1,19 @@
-"""In-process storage: one Python process, arrays for the per-``add`` hot path."""
+"""In-process storage: one Python process, compact arrays instead of Python objects per record."""
 
 from __future__ import annotations
 
 import bisect
-import heapq
 import threading
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import replace
-from itertools import chain
 from typing import Any
 
 import numpy as np
 
+from ..features import Profile, TermVector, row_ranges
+from ..lsh import band_keys
+from .arrays import BandTable, Columns, Grow, TermPool, TimeQueue, short_keys_of_band
 from .base import (
     EVENTS_KEPT,
     Candidates,
@@ -27,21 +28,29 @@ from .base import (
 
 __all__ = ["MemoryStorage"]
 
+_SHORT, _INDEXED, _LATIN = 1, 2, 4  # flag bits of a slot
+
 
 class MemoryStorage(Storage):
     """In-process storage. Thread-safe.
 
-    Layout for the per-``add`` hot path: every indexed (non-short) document has a *slot*; the
-    signatures are rows of one growable ``(slots, num_perm)`` uint32 matrix, with the published
-    times (float64) and document numbers (int64) in arrays beside it. LSH buckets (one dict per
-    band, band key -> slot or list of slots) hold slots, so :meth:`candidates` gathers the
-    bucket members, dedups them and filters them by time and signature with numpy, without
-    touching a Python object per proposal. A deleted document is taken out of its buckets at
-    once and its slot goes on a free list for the next insert, so memory stays bounded by the
-    largest number of live documents (the matrix grows by doubling and never shrinks).
-    Records (term vectors, id, meta) stay Python objects, fetched only for the few proposals
-    that pass the prefilter.
+    Every record has a *slot*, a row of parallel arrays: signature (one row of a ``(slots,
+    num_perm)`` uint32 matrix), published time, number, flags; its term vectors live in a
+    :class:`~dupdetect.storage.arrays.TermPool` (uint32 ids, uint8 counts), its LSH band keys in
+    one :class:`~dupdetect.storage.arrays.BandTable` (sorted arrays of 32-bit keys and slots).
+    Doc ids, story ids and meta are the only Python objects per record. :meth:`records` builds
+    :class:`Record` objects on demand, bit-identical to the ones committed, so the per-``add``
+    hot path (:meth:`candidates`) gathers, dedups and filters proposals with numpy and only the
+    few that pass the prefilter become objects. A deleted record leaves its buckets at once and
+    its slot is reused by the next insert; the arrays grow by half and never shrink.
+
+    Band keys must be :meth:`dupdetect.StoryIndex.band_keys` of the record's signature (the
+    number of rows per band is read off the first indexed record), because a proposal is
+    checked against its own signature's band key.
     """
+
+    #: Records kept built (a record never changes, so a cached one is never stale).
+    cache_size = 8192
 
     def __init__(self) -> None:
         self._lock = threading.RLock()
@@ -51,23 +60,29 @@ class MemoryStorage(Storage):
 
     def _reset(self) -> None:
         """Empty every structure but the counters and the identity."""
-        self._bands: list[dict[int, int | list[int]]] = []
-        self._recs: dict[int, Record] = {}
-        self._story_of: dict[int, str] = {}
-        self._ids: dict[str | int, int] = {}
-        self._stories: dict[str, list[int]] = {}
-        self._times: list[tuple[float, int]] = []  # heap; lazily skips deleted numbers
+        self._ids: dict[str | int, int] = {}  # doc id -> number
+        self._cache: dict[int, Record] = {}  # number -> Record, the latest built first out
+        self._slot_of: dict[int, int] = {}  # number -> slot
+        self._stories: dict[str, int | list[int]] = {}  # one member: its number, else sorted
         self._wm: float | None = None
         self._events: list[dict[str, Any]] = []
         self._retired: dict[str, str] = {}  # retired story id -> live survivor
         self._absorbed: dict[str, set[str]] = {}  # survivor -> the retired ids that point to it
-        # slot arrays (see the class docstring); allocated on the first indexed insert
-        self._slot: dict[int, int] = {}  # number -> slot
         self._free: list[int] = []
         self._used = 0  # slots ever handed out (high-water mark)
+        self._num = Grow(np.int64, -1)
+        self._pub = Grow(np.float64, -np.inf)
+        self._flags = Grow(np.uint8)
         self._sigs = np.zeros((0, 0), np.uint32)
-        self._pub = np.zeros(0, np.float64)
-        self._num = np.zeros(0, np.int64)
+        self._doc: list[str | int | None] = []
+        self._story: list[str | None] = []
+        self._meta: dict[int, dict[str, Any]] = {}
+        self._odd_sig: dict[int, np.ndarray] = {}  # signatures of records not indexed
+        self._terms = TermPool(2)
+        self._table = BandTable()
+        self._times = TimeQueue()
+        self._bands = 0
+        self._rows = 0
 
     def atomic(self) -> AbstractContextManager[None]:
         return self._lock  # type: ignore[return-value]
@@ -91,88 +106,83 @@ class MemoryStorage(Storage):
     def number_of(self, doc_id: str | int) -> int | None:
         return self._ids.get(doc_id)
 
+    # -- reads --------------------------------------------------------------------------------
     def _gather(self, keys: Sequence[int]) -> np.ndarray:
-        """Slots in the buckets of ``keys`` (unique, sorted)."""
-        singles: list[int] = []
-        lists: list[list[int]] = []
-        for band, key in zip(self._bands, keys):
-            hit = band.get(key)
-            if hit is None:
-                continue
-            if type(hit) is int:
-                singles.append(hit)
-            else:
-                lists.append(hit)  # type: ignore[arg-type]
-        if lists:
-            singles.extend(chain.from_iterable(lists))
-        return np.unique(np.array(singles, dtype=np.int64))
+        if not self._rows or len(keys) != self._bands:
+            return np.zeros(0, np.int64)
+        return self._table.gather(keys, self._sigs, self._rows)
 
     def bucket_members(self, keys: Sequence[int]) -> set[int]:
-        return set(self._num[self._gather(keys)].tolist())
+        return set(self._num.a[self._gather(keys)].tolist())
 
     def candidates(self, keys: Sequence[int], cutoff: float | None) -> Candidates:
         slots = self._gather(keys)
         if cutoff is not None and slots.size:
-            slots = slots[self._pub[slots] >= cutoff]
-        nums = self._num[slots]
+            slots = slots[self._pub.a[slots] >= cutoff]
+        nums = self._num.a[slots]
         order = np.argsort(nums, kind="stable")  # slots are reused: numbers in number order
         return Candidates(nums[order], self._sigs[slots[order]])
 
-    def _new_slot(self, rec: Record) -> int:
-        if self._free:
-            slot = self._free.pop()
-        else:
-            slot = self._used
-            self._used += 1
-            if slot >= len(self._pub):
-                cap = max(1024, 2 * len(self._pub))
-                k = rec.signature.size
-                sigs = np.zeros((cap, k), np.uint32)
-                if slot:
-                    sigs[:slot] = self._sigs[:slot]
-                pub = np.full(cap, -np.inf, np.float64)
-                pub[:slot] = self._pub[:slot]
-                num = np.full(cap, -1, np.int64)
-                num[:slot] = self._num[:slot]
-                self._sigs, self._pub, self._num = sigs, pub, num
-        if rec.signature.size != self._sigs.shape[1]:
-            raise ValueError(
-                f"signature of {rec.signature.size} values in an index of "
-                f"{self._sigs.shape[1]}; all documents need the same num_perm"
-            )
-        self._sigs[slot] = rec.signature
-        self._pub[slot] = rec.published
-        self._num[slot] = rec.num
-        self._slot[rec.num] = slot
-        return slot
-
-    def _free_slot(self, num: int) -> int | None:
-        slot = self._slot.pop(num, None)
-        if slot is not None:
-            self._pub[slot] = -np.inf
-            self._num[slot] = -1
-            self._free.append(slot)
-        return slot
-
     def records(self, nums: Sequence[int]) -> list[Stored | None]:
-        recs, sto = self._recs, self._story_of
-        return [Stored(recs[n], sto[n]) if n in recs else None for n in nums]
+        slot_of, cache, story = self._slot_of, self._cache, self._story
+        want = [n for n in nums if n in slot_of and n not in cache]
+        fresh = {r.num: r for r in self._build([slot_of[n] for n in want])} if want else {}
+        out: list[Stored | None] = []
+        for n in nums:
+            s = slot_of.get(n)
+            if s is not None:
+                rec = cache.get(n) or fresh[n]
+                out.append(Stored(rec, story[s]))  # type: ignore[arg-type]
+            else:
+                out.append(None)
+        cache.update(fresh)
+        while len(cache) > self.cache_size:
+            del cache[next(iter(cache))]  # the oldest built
+        return out
+
+    def _build(self, present: list[int]) -> list[Record]:
+        """:class:`Record` objects of ``present`` slots, rebuilt from the arrays."""
+        slots = np.array(present, np.int64)
+        rows = self._sigs.shape[0]
+        # a copy (slots get reused); a record not indexed has its signature apart
+        sigs = self._sigs[np.minimum(slots, rows - 1)] if rows else None
+        uni_ids, uni_w = self._terms.get(0, slots)
+        bi_ids, bi_w = self._terms.get(1, slots)
+        pubs = self._pub.a[slots].tolist()
+        nums = self._num.a[slots].tolist()
+        flags = self._flags.a[slots].tolist()
+        doc, meta, odd = self._doc, self._meta, self._odd_sig
+        built: list[Record] = []
+        for i, s in enumerate(present):
+            f = flags[i]
+            sig = odd[s].copy() if odd and s in odd else sigs[i]  # type: ignore[index]
+            prof = Profile(
+                TermVector(uni_ids[i], uni_w[i]), TermVector(bi_ids[i], bi_w[i]), bool(f & _LATIN)
+            )
+            m = meta.get(s) if meta else None
+            built.append(Record(nums[i], doc[s], pubs[i], bool(f & _SHORT), sig, prof, m))  # type: ignore[arg-type]
+        return built
 
     def members(self, story_ids: Sequence[str]) -> dict[str, list[int]]:
-        return {s: list(self._stories.get(s, ())) for s in story_ids}
+        out: dict[str, list[int]] = {}
+        for s in story_ids:
+            m = self._stories.get(s, ())
+            out[s] = [m] if type(m) is int else list(m)  # type: ignore[arg-type]
+        return out
 
     def story_ids(self) -> list[str]:
         return sorted(self._stories, key=story_number)
 
     def count(self) -> int:
-        return len(self._recs)
+        return len(self._slot_of)
 
     def expired(self, cutoff: float, limit: int | None) -> list[int]:
         out: list[int] = []
-        times = self._times
-        while times and times[0][0] < cutoff and (limit is None or len(out) < limit):
-            _, n = heapq.heappop(times)
-            if n in self._recs:
+        while limit is None or len(out) < limit:
+            n = self._times.pop_before(cutoff)
+            if n is None:
+                break
+            if n in self._slot_of:
                 out.append(n)
         # the caller deletes them in the same locked section
         return out
@@ -183,27 +193,85 @@ class MemoryStorage(Storage):
     def events(self) -> list[dict[str, Any]]:
         return list(self._events)
 
-    def _index(self, slot: int, keys: Sequence[int]) -> None:
-        while len(self._bands) < len(keys):
-            self._bands.append({})
-        for band, key in zip(self._bands, keys):
-            hit = band.get(key)
-            if hit is None:
-                band[key] = slot
-            elif type(hit) is int:
-                band[key] = [hit, slot]
-            else:
-                hit.append(slot)  # type: ignore[union-attr]
+    def survivor(self, retired: str) -> str | None:
+        return self._retired.get(retired)
 
-    def _unindex(self, slot: int, keys: Sequence[int]) -> None:
-        for band, key in zip(self._bands, keys):
-            hit = band.get(key)
-            if hit == slot:
-                del band[key]
-            elif isinstance(hit, list) and slot in hit:
-                hit.remove(slot)
-                if len(hit) == 1:
-                    band[key] = hit[0]
+    def retired_map(self) -> dict[str, str]:
+        return dict(self._retired)
+
+    # -- writes -------------------------------------------------------------------------------
+    def _grow(self, slot: int, k: int) -> None:
+        for g in (self._num, self._pub, self._flags):
+            g.reserve(slot + 1)
+            g.n = max(g.n, slot + 1)
+        self._terms.reserve(slot + 1)
+        if slot >= len(self._doc):
+            self._doc.append(None)
+            self._story.append(None)
+        if k and (self._sigs.shape[1] != k or slot >= self._sigs.shape[0]):
+            if self._sigs.size and self._sigs.shape[1] != k:
+                raise ValueError(
+                    f"signature of {k} values in an index of {self._sigs.shape[1]}; all "
+                    "documents need the same num_perm"
+                )
+            cap = max(1024, self._num.a.size)
+            sigs = np.zeros((cap, k), np.uint32)
+            if self._sigs.size:
+                sigs[: self._sigs.shape[0]] = self._sigs
+            self._sigs = sigs
+
+    def _learn_bands(self, sig: np.ndarray, keys: Sequence[int]) -> None:
+        """Rows per band, read off the first indexed record (its keys are its band keys)."""
+        b = len(keys)
+        for r in range(1, sig.size // b + 1):
+            if band_keys(sig[: b * r].reshape(b, r), 0, r).tolist() == list(keys):
+                self._bands, self._rows = b, r
+                return
+        raise ValueError(
+            "band keys are not the LSH band keys of the record's signature; "
+            "use StoryIndex.band_keys(record)"
+        )
+
+    def _insert(self, rec: Record, story: str, keys: Sequence[int]) -> None:
+        indexed = bool(keys)
+        if indexed and not self._rows:
+            self._learn_bands(rec.signature, keys)
+        if indexed and len(keys) != self._bands:
+            raise ValueError(f"{len(keys)} band keys in an index of {self._bands} bands")
+        slot = self._free.pop() if self._free else self._used
+        self._used = max(self._used, slot + 1)
+        self._grow(slot, rec.signature.size if indexed else 0)
+        if indexed:
+            self._sigs[slot] = rec.signature
+        else:
+            self._odd_sig[slot] = rec.signature.copy()
+        self._num.a[slot] = rec.num
+        self._pub.a[slot] = rec.published
+        self._flags.a[slot] = (
+            (_SHORT if rec.short else 0)
+            | (_INDEXED if indexed else 0)
+            | (_LATIN if rec.profile.latin else 0)
+        )
+        self._doc[slot], self._story[slot] = rec.doc_id, story
+        if rec.meta is not None:
+            self._meta[slot] = rec.meta
+        for v, vec in enumerate((rec.profile.unigrams, rec.profile.bigrams)):
+            self._terms.put(slot, v, vec.ids, vec.weights)
+        if indexed:
+            self._table.add(slot, keys)
+        self._slot_of[rec.num] = slot
+        self._ids[rec.doc_id] = rec.num
+        self._add_member(story, rec.num)
+        self._times.push(rec.published, rec.num)
+
+    def _add_member(self, story: str, num: int) -> None:
+        m = self._stories.get(story)
+        if m is None:
+            self._stories[story] = num
+        elif type(m) is int:
+            self._stories[story] = sorted((m, num))
+        else:
+            bisect.insort(m, num)  # type: ignore[arg-type]
 
     def commit(self, change: Change) -> None:
         with self._lock:
@@ -212,56 +280,61 @@ class MemoryStorage(Storage):
                 held = self._ids.get(rec.doc_id)
                 if held is not None and held not in deleted:
                     raise ValueError(f"doc_id {rec.doc_id!r} is already indexed")
-            for rec, _, keys in change.delete:
-                self._delete(rec, keys)
+            for rec, _, _ in change.delete:
+                self._delete(rec.num)
             for rec, story, keys in change.insert:
-                self._recs[rec.num] = rec
-                self._story_of[rec.num] = story
-                self._ids[rec.doc_id] = rec.num
-                bisect.insort(self._stories.setdefault(story, []), rec.num)
-                if keys:
-                    self._index(self._new_slot(rec), keys)
-                heapq.heappush(self._times, (rec.published, rec.num))
+                self._insert(rec, story, keys)
             for nums, retired, survivor in change.moves:
-                dst = self._stories.setdefault(survivor, [])
-                for n in nums:
-                    self._story_of[n] = survivor
-                dst.extend(nums)
-                dst.sort()
-                self._stories.pop(retired, None)
-                # retired (and every id it had absorbed) now resolve to survivor, in one hop
-                moved = self._absorbed.pop(retired, set()) | {retired}
-                for old in moved:
-                    self._retired[old] = survivor
-                self._absorbed.setdefault(survivor, set()).update(moved)
+                self._move(nums, retired, survivor)
             self._events.extend(change.events)
             if len(self._events) > EVENTS_KEPT:
                 del self._events[: len(self._events) - EVENTS_KEPT]
             if change.watermark is not None and (self._wm is None or change.watermark > self._wm):
                 self._wm = change.watermark
 
-    def _delete(self, rec: Record, keys: Sequence[int]) -> None:
-        if self._recs.pop(rec.num, None) is None:
+    def _move(self, nums: list[int], retired: str, survivor: str) -> None:
+        for n in nums:
+            slot = self._slot_of.get(n)
+            if slot is not None:
+                self._story[slot] = survivor
+        have = self.members([survivor])[survivor]
+        merged = sorted({*have, *nums})
+        self._stories[survivor] = merged[0] if len(merged) == 1 else merged
+        self._stories.pop(retired, None)
+        # retired (and every id it had absorbed) now resolve to survivor, in one hop
+        moved = self._absorbed.pop(retired, set()) | {retired}
+        for old in moved:
+            self._retired[old] = survivor
+        self._absorbed.setdefault(survivor, set()).update(moved)
+
+    def _delete(self, num: int) -> None:
+        slot = self._slot_of.pop(num, None)
+        if slot is None:
             return
-        story = self._story_of.pop(rec.num)
-        if self._ids.get(rec.doc_id) == rec.num:
-            del self._ids[rec.doc_id]
-        members = self._stories.get(story, [])
-        if rec.num in members:
-            members.remove(rec.num)
-        if not members:  # the story is gone: so are the retired ids that resolved to it
-            self._stories.pop(story, None)
-            for old in self._absorbed.pop(story, ()):
+        self._cache.pop(num, None)
+        doc, story = self._doc[slot], self._story[slot]
+        if self._ids.get(doc) == num:  # type: ignore[arg-type]
+            del self._ids[doc]  # type: ignore[arg-type]
+        m = self._stories.get(story)  # type: ignore[arg-type]
+        if type(m) is int or not m:
+            self._stories.pop(story, None)  # type: ignore[arg-type]
+            # the story is gone: so are the retired ids that resolved to it
+            for old in self._absorbed.pop(story, ()):  # type: ignore[arg-type]
                 self._retired.pop(old, None)
-        slot = self._free_slot(rec.num)
-        if keys and slot is not None:
-            self._unindex(slot, keys)
-
-    def survivor(self, retired: str) -> str | None:
-        return self._retired.get(retired)
-
-    def retired_map(self) -> dict[str, str]:
-        return dict(self._retired)
+        else:
+            m.remove(num)  # type: ignore[union-attr]
+            if len(m) == 1:  # type: ignore[arg-type]
+                self._stories[story] = m[0]  # type: ignore[index]
+        if self._flags.a[slot] & _INDEXED:
+            b, r = self._bands, self._rows
+            keys = band_keys(self._sigs[slot, : b * r].reshape(b, r), 0, r).tolist()
+            self._table.remove(slot, keys)
+        self._terms.drop(slot)
+        self._odd_sig.pop(slot, None)
+        self._meta.pop(slot, None)
+        self._doc[slot] = self._story[slot] = None
+        self._num.a[slot], self._pub.a[slot], self._flags.a[slot] = -1, -np.inf, 0
+        self._free.append(slot)
 
     def clear(self) -> None:
         with self._lock:
@@ -278,3 +351,125 @@ class MemoryStorage(Storage):
                 self._absorbed.setdefault(survivor, set()).add(old)
             if self.identity is not None:
                 self.identity = replace(self.identity, epoch=snap.epoch)
+
+    # -- whole-index copies in arrays (save / load) ------------------------------------------
+    def columns(self) -> Columns:
+        """Every record as :class:`Columns`, in number order (call inside :meth:`atomic`)."""
+        slots = np.array(sorted(self._slot_of.values(), key=self._num.a.__getitem__), np.int64)
+        n, k = slots.size, self._sigs.shape[1] if self._sigs.size else 0
+        odd = self._odd_sig
+        if odd and any(s in odd for s in slots.tolist()):
+            rows = [odd[s] if s in odd else self._sigs[s] for s in slots.tolist()]
+            sig_len = np.array([r.size for r in rows], np.uint32)
+            sig = np.concatenate(rows).astype(np.uint32) if rows else np.zeros(0, np.uint32)
+        else:
+            sig_len, sig = np.full(n, k, np.uint32), self._sigs[slots].ravel()
+        pool = self._terms
+        lens, ids, counts = [], [], []
+        for v in range(2):
+            ln = pool.length[v].a[slots].astype(np.int64)
+            at = row_ranges(pool.off[v].a[slots], ln)
+            lens.append(ln.astype(np.uint32))
+            ids.append(pool.ids.a[at])
+            counts.append(pool.counts.a[at])
+        row_of = {s: i for i, s in enumerate(slots.tolist())} if pool.raw else {}
+        raw = sorted((v, row_of[s], w.size, w) for (v, s), w in pool.raw.items() if s in row_of)
+        return Columns(
+            num=self._num.a[slots].copy(),
+            published=self._pub.a[slots].copy(),
+            flags=self._flags.a[slots] & np.uint8(_SHORT | _LATIN),
+            sig_len=sig_len,
+            sig=sig,
+            lens=lens,
+            ids=ids,
+            counts=counts,
+            raw=np.array([r[:3] for r in raw], np.int64).reshape(-1, 3),
+            raw_w=np.concatenate([r[3] for r in raw]) if raw else np.zeros(0, np.float32),
+            doc=[self._doc[s] for s in slots.tolist()],  # type: ignore[misc]
+            story=[self._story[s] for s in slots.tolist()],  # type: ignore[misc]
+            meta=[self._meta.get(s) for s in slots.tolist()],
+        )
+
+    def restore_columns(self, cols: Columns, bands: int, rows: int) -> None:
+        """Fill this empty storage with ``cols`` in bulk (a load): slot ``i`` is row ``i``.
+        Records that are not short are indexed under their ``bands`` x ``rows`` band keys."""
+        with self._lock:
+            if self.count():
+                raise ValueError("restore_columns() needs an empty storage")
+            n = len(cols)
+            self._reset()
+            self._bands, self._rows = bands, rows
+            indexed = (cols.flags & _SHORT) == 0
+            self._num.extend(cols.num.astype(np.int64))
+            self._pub.extend(cols.published.astype(np.float64))
+            self._flags.extend(cols.flags | np.where(indexed, _INDEXED, 0).astype(np.uint8))
+            self._used = n
+            k = int(cols.sig_len[indexed][0]) if indexed.any() else 0
+            ends = np.cumsum(cols.sig_len.astype(np.int64))
+            starts = ends - cols.sig_len
+            if n and (cols.sig_len == k).all():
+                self._sigs = np.zeros((max(n, 1024), k), np.uint32)
+                self._sigs[:n] = cols.sig.reshape(n, k)
+            else:
+                self._sigs = np.zeros((max(n, 1024), k), np.uint32)
+                for i in np.flatnonzero(indexed).tolist():
+                    self._sigs[i] = cols.sig[starts[i] : ends[i]]
+            for i in np.flatnonzero(~indexed).tolist():
+                self._odd_sig[i] = cols.sig[starts[i] : ends[i]].copy()
+            pool = self._terms
+            pool.reserve(n)
+            total = sum(int(a.size) for a in cols.ids)
+            pool.ids.reserve(total)  # one allocation each, not a copy per vector
+            pool.counts.reserve(total)
+            for v in range(2):
+                ln = cols.lens[v].astype(np.int64)
+                pool.off[v].a[:n] = np.cumsum(ln) - ln + pool.ids.n
+                pool.length[v].a[:n] = ln
+                pool.ids.extend(cols.ids[v])
+                pool.counts.extend(cols.counts[v])
+                pool.live += int(ln.sum())
+            at = 0
+            for v, i, ln in cols.raw.tolist():
+                pool.raw[(v, i)] = cols.raw_w[at : at + ln].copy()
+                at += ln
+            self._doc, self._story = list(cols.doc), list(cols.story)
+            self._meta = {i: m for i, m in enumerate(cols.meta) if m is not None}
+            nums = cols.num.tolist()
+            self._slot_of = dict(zip(nums, range(n)))
+            self._ids = dict(zip(cols.doc, nums))
+            for story, num in zip(cols.story, nums):  # rows are in number order: sorted lists
+                m = self._stories.get(story)
+                if m is None:
+                    self._stories[story] = num
+                elif type(m) is int:
+                    self._stories[story] = [m, num]
+                else:
+                    m.append(num)  # type: ignore[union-attr]
+            self._times.push_many(self._pub.view().copy(), cols.num.astype(np.int64))
+            self._table_of(np.flatnonzero(indexed))
+
+    def _table_of(self, slots: np.ndarray) -> None:
+        """The band table of ``slots`` in one sort (a load)."""
+        b, r, n = self._bands, self._rows, slots.size
+        every = n == self._used  # all records indexed: slices, not gathers
+        sigs = self._sigs[:n] if every else self._sigs[slots]
+        packed = np.empty((b, n), np.uint64)  # table key << 32 | slot, band by band
+        low = slots.astype(np.uint64)
+        for j in range(b):
+            k64 = band_keys(sigs[:, j * r : (j + 1) * r], 0, r)
+            np.left_shift(short_keys_of_band(k64, j), np.uint64(32), out=packed[j], dtype=np.uint64)
+            packed[j] |= low
+        flat = packed.ravel()
+        flat.sort()
+        self._table.keys = (flat >> np.uint64(32)).astype(np.uint32)
+        self._table.slots = flat.astype(np.uint32).view(np.int32)  # the low 32 bits
+
+    def nbytes(self) -> dict[str, int]:
+        """Bytes held in arrays, by part (Python objects not counted)."""
+        return {
+            "signatures": int(self._sigs.nbytes),
+            "terms": self._terms.nbytes(),
+            "lsh": self._table.nbytes(),
+            "slots": sum(g.nbytes() for g in (self._num, self._pub, self._flags)),
+            "times": self._times.nbytes(),
+        }

@@ -1,0 +1,123 @@
+"""The compact arrays behind MemoryStorage give exactly what the plain structures gave."""
+
+from __future__ import annotations
+
+import os
+import random
+import sys
+
+import numpy as np
+import pytest
+
+from dupdetect import StoryIndex
+from dupdetect.features import term_matrices
+from dupdetect.lsh import band_keys
+from dupdetect.storage import arrays
+from dupdetect.storage.arrays import BandTable, TermPool, TimeQueue, decode_counts, encode_counts
+
+sys.path.insert(0, os.path.dirname(__file__))
+from story_ops import run_ops  # noqa: E402
+
+
+def test_counts_rebuild_featurized_weights_bit_for_bit():
+    rng = random.Random(1)
+    words = [f"w{i}" for i in range(40)]
+    docs = [[rng.choice(words) for _ in range(rng.randint(1, 300))] for _ in range(200)]
+    for m in term_matrices(docs):
+        for i in range(len(docs)):
+            w = m.row(i).weights
+            c = encode_counts(w)
+            assert c is not None
+            back = decode_counts(c, np.zeros(c.size, np.int64), 1)
+            assert back.tobytes() == w.tobytes()
+
+
+def test_weights_not_from_counts_are_kept_as_they_are():
+    pool = TermPool(1)
+    pool.reserve(2)
+    odd = np.array([0.6, 0.8000001], np.float32)
+    pool.put(0, 0, np.array([3, 9], np.uint32), odd)
+    pool.put(1, 0, np.array([4], np.uint32), np.array([1.0], np.float32))
+    ids, w = pool.get(0, np.array([0, 1]))
+    assert w[0].tobytes() == odd.tobytes() and w[1].tolist() == [1.0]
+    assert ids[0].tolist() == [3, 9] and ids[1].tolist() == [4]
+    assert encode_counts(np.array([300.0, 1.0], np.float32) / np.float32(300.0)) is None
+
+
+@pytest.mark.parametrize("collide", [False, True])
+def test_band_table_proposes_exactly_the_documents_sharing_a_band_key(monkeypatch, collide):
+    monkeypatch.setattr(BandTable, "min_merge", 40)  # merges and tombstone purges happen often
+    if collide:  # 4-bit table keys: nearly every lookup meets other bands' entries
+        short = arrays.short_keys
+        monkeypatch.setattr(arrays, "short_keys", lambda k: short(k) & np.uint32(15))
+    rng = np.random.default_rng(5)
+    bands, rows, n = 16, 2, 600
+    sigs = rng.integers(0, 6, size=(n, bands * rows), dtype=np.uint32)  # many shared bands
+    keys = np.stack(
+        [band_keys(sigs[:, j * rows : (j + 1) * rows], 0, rows) for j in range(bands)], 1
+    )
+    table, live = BandTable(), set()
+    for s in range(n):
+        table.add(s, keys[s].tolist())
+        live.add(s)
+        if s % 3 == 0:  # delete an earlier one
+            d = int(rng.choice(sorted(live)))
+            table.remove(d, keys[d].tolist())
+            live.discard(d)
+        if s % 50 == 0:
+            q = int(rng.integers(0, n))
+            want = sorted(x for x in live if (keys[x] == keys[q]).any())
+            assert table.gather(keys[q].tolist(), sigs, rows).tolist() == want
+
+
+def test_time_queue_pops_oldest_first(monkeypatch):
+    monkeypatch.setattr(TimeQueue, "min_merge", 3)
+    q, rng = TimeQueue(), random.Random(2)
+    pairs = [(rng.uniform(0, 100), i) for i in range(200)]
+    for p, n in pairs[:150]:
+        q.push(p, n)
+    q.push_many(np.array([p for p, _ in pairs[150:]]), np.array([n for _, n in pairs[150:]]))
+    got = []
+    while (n := q.pop_before(50.0)) is not None:
+        got.append(n)
+    assert got == [n for p, n in sorted(pairs) if p < 50.0]
+
+
+@pytest.mark.parametrize("window", [None, "12h"])
+def test_merges_and_compactions_change_no_answer(monkeypatch, window):
+    """The same workload (adds, rewrites, removals, redeliveries, evictions, merges) gives the
+    same answers whether the arrays merge and compact all the time or never."""
+    plain = run_ops(StoryIndex(window=window), 1200)
+    monkeypatch.setattr(arrays.BandTable, "min_merge", 30)
+    monkeypatch.setattr(arrays.TimeQueue, "min_merge", 4)
+    monkeypatch.setattr(arrays.TermPool, "min_compact", 64)
+    churned = run_ops(StoryIndex(window=window), 1200)
+    assert churned == plain
+    assert sum(len(x[5]) for x in plain if len(x) == 6) > 5  # the workload merges stories
+
+
+def test_records_beyond_the_cache_are_all_returned(monkeypatch):
+    from dupdetect.storage import MemoryStorage
+
+    monkeypatch.setattr(MemoryStorage, "cache_size", 4)
+    idx = StoryIndex(window=None)
+    for i in range(12):
+        idx.add(
+            f"d{i}", f"{'جدرز ' * i} شصضط{i} عغقم حخثذ مححخ ثذجد رزشص ضطظع غقمح", published=1.7e9
+        )
+    nums = sorted(idx.storage.number_of(f"d{i}") for i in range(12))
+    got = idx.storage.records(nums)
+    assert [r.record.doc_id for r in got] == [f"d{i}" for i in range(12)]
+    assert [r.record.num for r in idx.storage.records(nums[::-1])] == nums[::-1]
+
+
+@pytest.mark.parametrize("window", [None, "12h"])
+def test_a_loaded_index_answers_as_the_saved_one(tmp_path, window):
+    """Loading rebuilds the band table, term pool and time queue in bulk: the same workload
+    after the load gets the same answers from the loaded index as from the original."""
+    idx = StoryIndex(window=window)
+    run_ops(idx, 700, seed=3)
+    idx.save(tmp_path / "i.dds")
+    loaded = StoryIndex.load(tmp_path / "i.dds")
+    assert len(loaded) == len(idx)
+    assert run_ops(loaded, 500, seed=4, prefix="e") == run_ops(idx, 500, seed=4, prefix="e")
