@@ -15,8 +15,10 @@ small inputs (one chunk, or ``workers=1``) run in the calling process.
 
 from __future__ import annotations
 
+import functools
 import multiprocessing as mp
 import os
+import sys
 from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -34,6 +36,7 @@ __all__ = [
     "default_workers",
     "fork_is_safe",
     "auto_start_method",
+    "return_freed_memory",
 ]
 
 #: Documents per task: big enough that pickling and scheduling cost little, small enough that a
@@ -55,7 +58,6 @@ def fork_is_safe() -> bool:
     Then ``fork`` is safe, and unlike ``spawn`` it does not re-import the caller's main module,
     so a script that calls ``cluster()`` without an ``if __name__ == "__main__":`` guard works.
     """
-    import sys
     import threading
 
     return sys.platform.startswith("linux") and threading.active_count() == 1
@@ -64,6 +66,33 @@ def fork_is_safe() -> bool:
 def auto_start_method() -> str:
     """'fork' where :func:`fork_is_safe`, else 'spawn'."""
     return "fork" if fork_is_safe() else "spawn"
+
+
+@functools.cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        import ctypes
+
+        trim: Callable[[int], int] = ctypes.CDLL("libc.so.6").malloc_trim
+        return trim
+    except (OSError, AttributeError):  # no glibc (musl, ...)
+        return None
+
+
+def return_freed_memory() -> bool:
+    """Hand memory that was freed back to the operating system (glibc ``malloc_trim``).
+
+    Chunks received from workers are many arrays of a megabyte or two; glibc serves those from
+    its heap and keeps the pages after they are freed, so a concatenated batch would hold its
+    features twice in RSS (measured: 0.84 GB instead of 0.47 at 100k articles). Returns False
+    where there is no glibc (macOS, Windows, musl): there it does nothing."""
+    trim = _malloc_trim()
+    if trim is None:
+        return False
+    trim(0)
+    return True
 
 
 def _cat(parts: Sequence[Features], path: tuple[str, ...], release: bool) -> np.ndarray:
@@ -79,6 +108,8 @@ def _cat(parts: Sequence[Features], path: tuple[str, ...], release: bool) -> np.
             setattr(holder, path[-1], None)
     out = np.concatenate(arrays)
     arrays.clear()
+    if release:
+        return_freed_memory()
     return out
 
 

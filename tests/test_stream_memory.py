@@ -92,3 +92,59 @@ def test_cluster_streams_large_inputs_with_workers_and_keeps_texts(tmp_path) -> 
     assert all(two.texts[k] == one.texts[k] for k in some)
     by_id = {f"d{i}": t for i, t in enumerate(originals * 2)}
     assert all(two.texts[k] == by_id[k] for k in some)
+
+
+def _rss_bytes() -> int:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * 4096
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/statm (Linux)")
+def test_concatenated_chunks_are_handed_back_to_the_os() -> None:
+    """Chunks arrive from workers as many 1-2 MB arrays that glibc keeps in its heap after they
+    are freed; concatenating with ``release`` must give those pages back, or a batch holds its
+    features twice (0.84 GB instead of 0.47 GB at 100k articles, measured)."""
+    from dupdetect.features import Features, TermMatrix
+    from dupdetect.parallel import concat_features, return_freed_memory
+
+    if not return_freed_memory():
+        pytest.skip("no glibc malloc_trim here")
+    np.empty(8 << 20, np.uint8)[:] = 1  # a freed 8 MB block lifts glibc's mmap threshold
+    rows, per = 2000, 256  # 24 chunks of 2,000 rows x 256 terms: 2 MB per array, 0.2 GB
+    rng = np.random.default_rng(0)
+
+    def chunk() -> Features:
+        off = np.arange(0, rows * per + 1, per, dtype=np.int64)
+        mat = lambda: TermMatrix(  # noqa: E731
+            rng.integers(0, 2**32, rows * per, dtype=np.uint32),
+            rng.random(rows * per, dtype=np.float32),
+            off,
+        )
+        return Features(
+            unigrams=mat(),
+            bigrams=mat(),
+            n_terms=np.full(rows, per, np.int64),
+            signatures=rng.integers(0, 2**32, (rows, 16), dtype=np.uint32),
+            short=np.zeros(rows, bool),
+            latin=np.zeros(rows, bool),
+        )
+
+    parts = [chunk() for _ in range(24)]
+    small = [bytes(100) for _ in range(1000)]  # live objects above the chunks in the heap
+    held = sum(
+        a.nbytes
+        for p in parts
+        for a in (
+            p.unigrams.ids,
+            p.unigrams.weights,
+            p.bigrams.ids,
+            p.bigrams.weights,
+            p.signatures,
+        )
+    )
+    before = _rss_bytes()
+    out = concat_features(parts, Settings(), release=True)
+    del parts
+    grown = _rss_bytes() - before
+    assert len(out) == 24 * rows and len(small) == 1000
+    assert grown < 0.5 * held, f"RSS grew by {grown / held:.2f}x the chunks' size"
