@@ -209,7 +209,7 @@ class TermMatrix:
         np.cumsum(lens, out=offsets[1:])
         return TermMatrix(self.ids[idx], self.weights[idx], offsets)
 
-    def cosines(self, pairs: np.ndarray, chunk: int = 8192) -> np.ndarray:
+    def cosines(self, pairs: np.ndarray, chunk: int = 2048) -> np.ndarray:
         """Cosine of each ``(i, j)`` row pair, float32 in [0, 1] (:func:`.score.cosines`)."""
         from .score import cosines
 

@@ -191,11 +191,14 @@ def propose(
     if n >= 2**31:
         raise ValueError("more than 2**31 documents in one batch; split the input")
     idx = np.arange(n, dtype=np.int64) if eligible is None else np.flatnonzero(eligible)
-    sigs = signatures[idx]
+    every = idx.size == n  # then no copy of the eligible rows (512 MB at a million)
     all_codes = []
     proposed = 0
     for b in range(bands):  # one band at a time: memory stays at one key per document
-        keys = band_keys(sigs, b * rows, (b + 1) * rows)
+        lo, hi = b * rows, (b + 1) * rows
+        keys = (
+            band_keys(signatures, lo, hi) if every else band_keys(signatures[idx, lo:hi], 0, rows)
+        )
         if times is not None and window is not None:
             codes = windowed_codes(idx, keys, times[idx], window, n)
         else:
@@ -281,8 +284,8 @@ def estimated_jaccard_pairs(signatures: np.ndarray, pairs: np.ndarray) -> np.nda
     """MinHash Jaccard estimate for each pair (vectorized, in chunks)."""
     out = np.empty(len(pairs), dtype=np.float32)
     k = signatures.shape[1]
-    for s in range(0, len(pairs), 65536):
-        p = pairs[s : s + 65536]
+    for s in range(0, len(pairs), 16384):  # 16 MB of gathered signatures at a time
+        p = pairs[s : s + 16384]
         out[s : s + len(p)] = (signatures[p[:, 0]] == signatures[p[:, 1]]).sum(axis=1) / k
     return out
 

@@ -172,9 +172,14 @@ def _run(
             f"too short to compare: {int(features.n_terms[i])} content words "
             f"(< min_terms={settings.min_terms}); kept as a singleton"
         )
+    member_scores = member_scores_many(features, groups)
+    del features  # the result's objects are built without it (3.7 GB at a million articles)
+    from .parallel import return_freed_memory
+
+    return_freed_memory()
     taken: set[str] = set()
     clusters = []
-    for rows, scores in zip(groups, member_scores_many(features, groups)):
+    for rows, scores in zip(groups, member_scores):
         members = tuple(
             Member(
                 id=ids[r],

@@ -76,7 +76,7 @@ def pair_scores(features: Features, pairs: np.ndarray) -> np.ndarray:
     return combine([cosines(m, pairs) for m in _vectors(features)])
 
 
-def cosines(matrix: TermMatrix, pairs: np.ndarray, chunk: int = 8192) -> np.ndarray:
+def cosines(matrix: TermMatrix, pairs: np.ndarray, chunk: int = 2048) -> np.ndarray:
     """Cosine of each ``(i, j)`` row pair of ``matrix``, float32 in [0, 1].
 
     Each distinct first row's terms are gathered once per chunk (LSH pairs come sorted by
