@@ -380,7 +380,7 @@ def bench_profile(texts: list[str]) -> None:
     pr = cProfile.Profile()
     t = time.perf_counter()
     pr.enable()
-    cluster_texts(texts, progress=False)
+    cluster_texts(texts, progress=False, workers=1)  # featurizing in this process: profiled
     pr.disable()
     wall = time.perf_counter() - t
     st = pstats.Stats(pr)
