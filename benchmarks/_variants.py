@@ -125,7 +125,6 @@ _orig_term_vector = features.term_vector
 _orig_bigram_vector = features.bigram_vector
 _orig_featurize_terms = features.featurize_terms
 _orig_prepare = features.prepare
-_orig_featurize_all = pipeline._featurize_all
 
 
 _EMPTY = features.TermVector(np.zeros(0, np.uint32), np.zeros(0, np.float32))
@@ -284,9 +283,6 @@ def _prepare(text, *, clean=True):
     return list(got)
 
 
-_FEATURE_CACHE: dict[tuple, Any] = {}
-
-
 _orig_term_matrices = features.term_matrices
 
 
@@ -298,28 +294,6 @@ def _term_matrices(term_lists):
             features.TermMatrix.from_vectors([_bigram_vector(t) for t in term_lists]),
         )
     return _orig_term_matrices(term_lists)
-
-
-def _featurize_all(texts, settings, prog, workers=None):
-    # one process: the variant's monkeypatches live in this one
-    if len(texts) < 1000:
-        return _orig_featurize_all(texts, settings, prog, 1)
-    key = (
-        len(texts),
-        hash(texts[0]),
-        hash(texts[-1]),
-        sum(map(len, texts)),
-        _ACTIVE.feature_key,
-        settings.ngram,
-        settings.num_perm,
-        settings.seed,
-        settings.min_terms,
-    )
-    if key not in _FEATURE_CACHE:
-        if len(_FEATURE_CACHE) > 4:
-            _FEATURE_CACHE.pop(next(iter(_FEATURE_CACHE)))
-        _FEATURE_CACHE[key] = _orig_featurize_all(texts, settings, prog, 1)
-    return _FEATURE_CACHE[key]
 
 
 @contextlib.contextmanager
@@ -344,8 +318,7 @@ def active(v: Variant) -> Iterator[Settings]:
         put(features.Features, "similarities", _features_similarities)
         put(features.Profile, "similarity", _profile_similarity)
         put(features.Profile, "of", classmethod(_profile_of))
-        put(pipeline, "_featurize_all", _featurize_all)
-        put(pipeline, "_BATCH", 10**9)  # one batch: same features, extra attributes survive
+        put(pipeline, "_BATCH", 10**9)  # one chunk, one process: the patches above apply
         if v.prefixes is not None:
             put(terms, "PREFIXES", v.prefixes)
         if v.suffixes is not None:
