@@ -172,6 +172,28 @@ def job(path: str, planted: str, window: str | None) -> dict:
     )
     out |= {"proposed": len(cand.proposed), "kept": len(cand.kept)}
     out["candidates_s"] = time.perf_counter() - t1
+    out |= _stage_recall(features, settings, cand, Path(planted), row_of)
+    return out
+
+
+def _stage_recall(features, settings, cand, planted: Path, row_of: dict[str, int]) -> dict:
+    """Where planted original-copy pairs are lost, by kind: the share the LSH stage proposes,
+    the share the prefilter and window keep, and the share whose score clears the threshold
+    (whatever the candidate stage did), so a recall shortfall can be placed."""
+    import numpy as np
+    from _candidates import contains
+
+    _, by_kind = _planted_truth(planted, row_of)
+    out = {}
+    for kind, pairs in sorted(by_kind.items()):
+        a = np.sort(np.asarray(pairs, dtype=np.int64), axis=1)
+        scores = features.similarities(a)
+        out[f"stage_{kind}"] = {
+            "pairs": len(a),
+            "proposed": float(contains(cand.proposed, a).mean()),
+            "kept": float(contains(cand.kept, a).mean()),
+            "score_ok": float((scores >= settings.threshold).mean()),
+        }
     return out
 
 
@@ -212,6 +234,22 @@ def _table(rows: list[dict], window: str | None) -> str:
         "excluded); peak RSS: that process when cluster() returned; pairs per article: the "
         "candidate stage rebuilt on the same texts."
     )
+    kinds = sorted({k[6:] for r in rows for k in r if k.startswith("stage_")})
+    if kinds:
+        lines.append(
+            "\nWhere planted original-copy pairs go (share of each kind: proposed by LSH, kept "
+            "by the prefilter and window, score >= threshold regardless of the candidate stage):"
+            "\n\n| articles | kind | pairs | proposed | kept | score >= threshold |"
+            "\n|---:|---|---:|---:|---:|---:|"
+        )
+        for r in rows:
+            for k in kinds:
+                st = r.get(f"stage_{k}")
+                if st:
+                    lines.append(
+                        f"| {r['n']:,} | {k} | {st['pairs']:,} | {st['proposed']:.4f} | "
+                        f"{st['kept']:.4f} | {st['score_ok']:.4f} |"
+                    )
     return "\n".join(lines)
 
 
