@@ -39,6 +39,10 @@ __all__ = [
     "group_sum",
     "cosines",
     "cosines_to",
+    "cosines_to_flat",
+    "scores_to_flat",
+    "flatten",
+    "Flat",
     "cosine",
     "positions",
 ]
@@ -130,9 +134,29 @@ def scores_to(doc: Profile, others: Sequence[Profile]) -> np.ndarray:
     :func:`pair_scores` of the pairs ``(doc, other)`` in one batch."""
     if not others:
         return np.zeros(0, dtype=np.float64)
-    per_vector = [
-        cosines_to(q, [getattr(o, name) for o in others]) for q, name in zip(_vectors(doc), VECTORS)
-    ]
+    return scores_to_flat(doc, [flatten([getattr(o, name) for o in others]) for name in VECTORS])
+
+
+#: Many term vectors laid end to end: ids, float32 weights, and each vector's length.
+Flat = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
+def flatten(vectors: Sequence[TermVector]) -> Flat:
+    """``vectors`` as one :data:`Flat` (what :func:`scores_to_flat` takes)."""
+    lens = np.fromiter((v.ids.size for v in vectors), dtype=np.int64, count=len(vectors))
+    if not vectors:
+        return np.zeros(0, np.uint32), np.zeros(0, np.float32), lens
+    return (
+        np.concatenate([v.ids for v in vectors]),
+        np.concatenate([v.weights for v in vectors]),
+        lens,
+    )
+
+
+def scores_to_flat(doc: Profile, flats: Sequence[Flat]) -> np.ndarray:
+    """:func:`scores_to` with the others' vectors given flat, one :data:`Flat` per
+    :data:`VECTORS` entry (a store that pools its vectors scores without building objects)."""
+    per_vector = [cosines_to_flat(q, f) for q, f in zip(_vectors(doc), flats)]
     return np.asarray(combine(per_vector)).astype(np.float64)
 
 
@@ -162,20 +186,23 @@ def positions(keys: np.ndarray, needles: np.ndarray) -> np.ndarray:
 
 
 def cosines_to(q: TermVector, others: Sequence[TermVector]) -> np.ndarray:
-    """Cosine of ``q`` with each of ``others``, float32 in [0, 1].
+    """Cosine of ``q`` with each of ``others``, float32 in [0, 1] (:func:`cosines_to_flat`)."""
+    return cosines_to_flat(q, flatten(others))
+
+
+def cosines_to_flat(q: TermVector, others: Flat) -> np.ndarray:
+    """Cosine of ``q`` with each vector of ``others``, float32 in [0, 1].
 
     The arithmetic of :func:`cosines` for the pairs ``(q, other)`` (float32 products of
     matching weights summed in the other's term order, float32, clipped), so the values are
     bit-identical to the batch kernel's, without its per-pair sort keys: one lookup of all the
     others' term ids in ``q``'s ids (:func:`positions`).
     """
-    k = len(others)
+    ids, w, lens = others
+    k = lens.size
     out = np.zeros(k, dtype=np.float32)
     if k == 0 or q.ids.size == 0:
         return out
-    lens = np.fromiter((v.ids.size for v in others), dtype=np.int64, count=k)
-    ids = np.concatenate([v.ids for v in others])
-    w = np.concatenate([v.weights for v in others])
     row = np.repeat(np.arange(k, dtype=np.int64), lens)
     pos = positions(q.ids, ids)
     hit = pos >= 0

@@ -226,17 +226,14 @@ class StoryIndex:
         est = (sigs == sig).mean(axis=1)
         floor = self.settings.prefilter * self.settings.candidate_threshold
         keep = [n for n in nums[est >= floor].tolist() if n != exclude]
-        rows = [r for r in self.storage.records(keep) if r is not None]
-        if not rows:
-            return []
-        sims = scores_to(profile, [r.record.profile for r in rows])
-        out = [Scored(r.record, r.story, float(s)) for r, s in zip(rows, sims.tolist())]
-        out.sort(key=lambda c: (-c.score, c.record.num))
+        got = self.storage.scores_to(keep, profile)
+        out = [Scored(*c) for c in zip(got.nums, got.doc_ids, got.stories, got.scores.tolist())]
+        out.sort(key=lambda c: (-c.score, c.num))
         return out
 
     def _matches(self, cands: list[Scored]) -> tuple[Match, ...]:
         top = cands[: self.max_matches]
-        return tuple(Match(c.record.doc_id, c.story, round(c.score, 6)) for c in top)
+        return tuple(Match(c.doc_id, c.story, round(c.score, 6)) for c in top)
 
     # -- public API ---------------------------------------------------------------------------
     def add(
@@ -377,23 +374,20 @@ class StoryIndex:
         # the new article's script picks the cut (Settings.latin_threshold for English)
         st, thr = self.storage, self.settings.threshold_for(rec.profile.latin)
         keys = self.band_keys(rec.signature)
-        sim_of: dict[int, float] = {c.record.num: c.score for c in cands}
-        prof_of: dict[int, Profile] = {c.record.num: c.record.profile for c in cands}
+        sim_of: dict[int, float] = {c.num: c.score for c in cands}
+        doc_of: dict[int, str | int] = {c.num: c.doc_id for c in cands}
         stories = sorted({c.story for c in cands}, key=story_number)
         members = st.members(stories) if stories else {}
         if exclude is not None:  # the article this one replaces
             members = {s: [n for n in m if n != exclude] for s, m in members.items()}
         in_story = {s: set(m) for s, m in members.items()}
-        if any(c.record.num not in in_story[c.story] for c in cands):
+        if any(c.num not in in_story[c.story] for c in cands):
             raise Conflict("a candidate moved to another story while it was read")
         missing = sorted(self._worth_scoring(stories, members, sim_of, thr))
-        fetched: list[Stored] = [Stored(c.record, c.story) for c in cands]
         if missing:
-            rows = [r for r in st.records(missing) if r is not None]
-            sims = scores_to(rec.profile, [r.record.profile for r in rows])
-            for r, s in zip(rows, sims.tolist()):
-                sim_of[r.record.num], prof_of[r.record.num] = s, r.record.profile
-            fetched += rows
+            got = st.scores_to(missing, rec.profile)
+            sim_of.update(zip(got.nums, got.scores.tolist()))
+            doc_of.update(zip(got.nums, got.doc_ids))
         mean = {
             s: sum(sim_of.get(n, 0.0) for n in members[s]) / len(members[s])
             for s in stories
@@ -406,18 +400,24 @@ class StoryIndex:
         joined, score = ok[0], mean[ok[0]]
         change = Change(insert=[Insert(rec, joined, keys)])
         cur, cur_nums = joined, [*members[joined], rec.num]
-        prof_of[rec.num] = rec.profile
         sim_of[rec.num] = 1.0
-        doc_of = {r.record.num: r.record.doc_id for r in fetched}
         doc_of[rec.num] = rec.doc_id
+        prof_of: dict[int, Profile] = {rec.num: rec.profile}  # built when a merge is weighed
         cur_sum: GroupVectors | None = None  # summed vectors of cur, kept across merges
         events: list[MergeEvent] = []
         for other in ok[1:]:
             o_nums = members[other]
+            # only stories whose members were all scored (sim_of) are weighed for a merge
             if len(cur_nums) * len(o_nums) > MAX_MERGE_PAIRS or any(
-                n not in prof_of for n in (*cur_nums, *o_nums)
+                n not in sim_of for n in (*cur_nums, *o_nums)
             ):
                 continue
+            need = [n for n in (*cur_nums, *o_nums) if n not in prof_of]
+            for row in st.records(need) if need else []:
+                if row is not None:
+                    prof_of[row.record.num] = row.record.profile
+            if any(n not in prof_of for n in (*cur_nums, *o_nums)):
+                raise Conflict("a story member was removed while it was read")
             if cur_sum is None:
                 cur_sum = GroupVectors.of([prof_of[n] for n in cur_nums])
             o_sum = GroupVectors.of([prof_of[n] for n in o_nums])

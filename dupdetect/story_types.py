@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any, NamedTuple
 
-from .storage import Change, Record
+from .storage import Change
 
 __all__ = ["Match", "MergeEvent", "Assignment", "StoryMember", "Scored", "Assigned"]
 
@@ -72,9 +72,11 @@ class StoryMember:
 
 
 class Scored(NamedTuple):
-    """A candidate: an indexed record, its story and its verified score with the article."""
+    """A candidate: an indexed record's number and doc id, its story and its verified score
+    with the article (no :class:`Record`: most candidates never need one)."""
 
-    record: Record
+    num: int
+    doc_id: str | int
     story: str
     score: float
 

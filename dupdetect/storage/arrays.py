@@ -165,24 +165,29 @@ class TermPool:
         for v, o in enumerate(self.off):
             o.a[:slots] = new[v * slots : (v + 1) * slots]
 
-    def get(self, vector: int, slots: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
-        """Term ids and float32 weights of vector ``vector`` of each slot (fresh arrays)."""
+    def flat(self, vector: int, slots: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Term ids, float32 weights and lengths of vector ``vector`` of each slot, laid end to
+        end in slot order (fresh arrays; :data:`dupdetect.score.Flat`)."""
         starts = self.off[vector].a[slots]
         lens = self.length[vector].a[slots].astype(np.int64)
         idx = row_ranges(starts, lens)
         row = np.repeat(np.arange(slots.size, dtype=np.int64), lens)
         ids = self.ids.a[idx]
         w = decode_counts(self.counts.a[idx], row, slots.size)
-        ends = np.cumsum(lens).tolist()
-        spans = list(zip([0, *ends[:-1]], ends))
-        id_rows = [ids[a:b] for a, b in spans]
-        w_rows = [w[a:b] for a, b in spans]
         if self.raw:
+            at = np.concatenate(([0], np.cumsum(lens)[:-1]))
             for i, s in enumerate(slots.tolist()):
                 raw = self.raw.get((vector, s))
                 if raw is not None:
-                    w_rows[i] = raw.copy()
-        return id_rows, w_rows
+                    w[at[i] : at[i] + raw.size] = raw
+        return ids, w, lens
+
+    def get(self, vector: int, slots: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """Term ids and float32 weights of vector ``vector`` of each slot (fresh arrays)."""
+        ids, w, lens = self.flat(vector, slots)
+        ends = np.cumsum(lens).tolist()
+        spans = list(zip([0, *ends[:-1]], ends))
+        return [ids[a:b] for a, b in spans], [w[a:b] for a, b in spans]
 
     def nbytes(self) -> int:
         return sum(g.nbytes() for g in (self.ids, self.counts, *self.off, *self.length))

@@ -40,6 +40,7 @@ from typing import Any, NamedTuple, TypeVar
 
 import numpy as np
 
+from .. import score
 from ..features import Profile, TermVector
 
 __all__ = [
@@ -50,6 +51,7 @@ __all__ = [
     "Delete",
     "Change",
     "Candidates",
+    "Scores",
     "Snapshot",
     "Identity",
     "Storage",
@@ -128,6 +130,16 @@ class Candidates(NamedTuple):
 
     nums: np.ndarray
     signatures: np.ndarray
+
+
+class Scores(NamedTuple):
+    """:meth:`Storage.scores_to`: the numbers asked for that are indexed, in the order asked,
+    with their doc ids, stories and scores with the article (float64)."""
+
+    nums: list[int]
+    doc_ids: list[str | int]
+    stories: list[str]
+    scores: np.ndarray
 
 
 @dataclass
@@ -311,6 +323,22 @@ class Storage(ABC):
         return Candidates(
             np.array([r.record.num for r in rows], dtype=np.int64),
             np.stack([r.record.signature for r in rows]),
+        )
+
+    def scores_to(self, nums: Sequence[int], profile: Profile) -> Scores:
+        """The score (:func:`dupdetect.score.scores_to`) of ``profile`` with each indexed
+        number of ``nums``, skipping absent ones.
+
+        The second half of every ``add``'s hot path: the memory backend overrides it to score
+        from its pooled vectors without building a :class:`Record` per candidate. This default
+        goes through :meth:`records`.
+        """
+        rows = [r for r in self.records(nums) if r is not None]
+        return Scores(
+            [r.record.num for r in rows],
+            [r.record.doc_id for r in rows],
+            [r.story for r in rows],
+            score.scores_to(profile, [r.record.profile for r in rows]),
         )
 
     @abstractmethod

@@ -13,6 +13,7 @@ import numpy as np
 
 from ..features import Profile, TermVector, row_ranges
 from ..lsh import band_keys
+from ..score import VECTORS, scores_to_flat
 from .arrays import BandTable, Columns, Grow, TermPool, TimeQueue, short_keys_of_band
 from .base import (
     EVENTS_KEPT,
@@ -20,6 +21,7 @@ from .base import (
     Change,
     Identity,
     Record,
+    Scores,
     Snapshot,
     Storage,
     Stored,
@@ -122,6 +124,22 @@ class MemoryStorage(Storage):
         nums = self._num.a[slots]
         order = np.argsort(nums, kind="stable")  # slots are reused: numbers in number order
         return Candidates(nums[order], self._sigs[slots[order]])
+
+    def scores_to(self, nums: Sequence[int], profile: Profile) -> Scores:
+        # scored straight from the pooled vectors (vector v of the pool is VECTORS[v]): no
+        # Record per candidate, the same float arithmetic as scoring the built records
+        slot_of = self._slot_of
+        present = [n for n in nums if n in slot_of]
+        slots = [slot_of[n] for n in present]
+        at = np.array(slots, np.int64)
+        flats = [self._terms.flat(v, at) for v in range(len(VECTORS))]
+        doc, story = self._doc, self._story
+        return Scores(
+            present,
+            [doc[s] for s in slots],  # type: ignore[misc]
+            [story[s] for s in slots],  # type: ignore[misc]
+            scores_to_flat(profile, flats) if present else np.zeros(0, np.float64),
+        )
 
     def records(self, nums: Sequence[int]) -> list[Stored | None]:
         slot_of, cache, story = self._slot_of, self._cache, self._story
