@@ -121,3 +121,39 @@ def test_a_loaded_index_answers_as_the_saved_one(tmp_path, window):
     loaded = StoryIndex.load(tmp_path / "i.dds")
     assert len(loaded) == len(idx)
     assert run_ops(loaded, 500, seed=4, prefix="e") == run_ops(idx, 500, seed=4, prefix="e")
+
+
+def test_pooled_scores_equal_the_scores_of_the_built_records():
+    """``MemoryStorage.scores_to`` scores from the pooled vectors; the base class scores the
+    built records: the same numbers, doc ids, stories and scores bit for bit, absent numbers
+    skipped, a record whose weights are not counts (kept raw) included."""
+    from dupdetect.features import Profile, TermVector
+    from dupdetect.storage import Change, Insert, MemoryStorage, Record, Storage
+
+    idx = StoryIndex(window=None)
+    run_ops(idx, 300, seed=7)
+    st = idx.storage
+    assert isinstance(st, MemoryStorage)
+    num = st.next_number("doc")
+    first = st.records([st.all_numbers()[0]])[0]
+    assert first is not None
+    odd = Profile(
+        TermVector(first.record.profile.unigrams.ids, first.record.profile.unigrams.weights * 0.9),
+        first.record.profile.bigrams,
+    )
+    raw = Record(num, "raw", 1.7e9, False, first.record.signature, odd, None)
+    st.commit(Change(insert=[Insert(raw, st.new_story_id(), idx.band_keys(raw))]))
+    assert st._terms.raw  # the test covers the raw-weights path
+    query = st.records([st.all_numbers()[5]])[0].record.profile  # type: ignore[union-attr]
+    nums = [*st.all_numbers(), 10**9]
+    pooled = st.scores_to(nums, query)
+    built = Storage.scores_to(st, nums, query)
+    assert pooled.nums == built.nums and pooled.doc_ids == built.doc_ids
+    assert pooled.stories == built.stories and 10**9 not in pooled.nums
+    assert pooled.scores.tobytes() == built.scores.tobytes()
+    assert (pooled.scores > 0).sum() > 10
+    # and against the committed objects themselves, not only the ones rebuilt from the pool
+    from dupdetect.score import scores_to
+
+    at = pooled.nums.index(num)
+    assert pooled.scores[at].tobytes() == scores_to(query, [odd])[0].tobytes()
