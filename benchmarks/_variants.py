@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import re
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -34,13 +35,49 @@ import numpy as np
 
 from dupdetect import Settings
 
-__all__ = ["Variant", "VARIANTS", "BY_NAME", "active", "current"]
+__all__ = ["NumberRule", "number_set", "Variant", "VARIANTS", "BY_NAME", "active", "current"]
 
 features = import_module("dupdetect.features")
 pipeline = import_module("dupdetect.pipeline")
 grouping = import_module("dupdetect.grouping")
 terms = import_module("dupdetect.terms")
 simmod = import_module("dupdetect.similarity")
+
+
+# --------------------------------------------------------------------------------------------
+# Number conflicts (issue #13, ANS gap): measured by benchmarks/cv_numbers.py
+@dataclass(frozen=True)
+class NumberRule:
+    """Score x (1 - lam) when both documents name numbers and share none.
+
+    A number is a content term of ASCII digits (normalization folds Arabic-Indic digits; the
+    term stage drops one-character words, so single digits never reach it)."""
+
+    lam: float
+    first: int | None = None  # only numbers among the first ``first`` content terms
+    years: bool = True  # False: 1900..2100 do not count (a date, not a count)
+    min_each: int = 1  # both documents must name at least this many distinct numbers
+    prefixed: bool = False  # also و12 / ب900 / ال7 (a clitic glued to the digits)
+
+
+_PREFIXED = re.compile(r"^(?:ال|[وبلفك])?([0-9]+)$")
+_DIGITS = re.compile(r"^([0-9]+)$")
+
+
+def number_set(terms: list[str], rule: NumberRule) -> frozenset[str]:
+    """The numbers ``rule`` counts in one document's content terms."""
+    pat = _PREFIXED if rule.prefixed else _DIGITS
+    out = set()
+    for t in terms if rule.first is None else terms[: rule.first]:
+        m = pat.match(t)
+        if m and (rule.years or not (len(m[1]) == 4 and 1900 <= int(m[1]) <= 2100)):
+            out.add(m[1])
+    return frozenset(out)
+
+
+def number_conflict(a: frozenset[str], b: frozenset[str], rule: NumberRule) -> bool:
+    """Whether the rule fires on two documents' number sets."""
+    return len(a) >= rule.min_each and len(b) >= rule.min_each and not (a & b)
 
 
 # --------------------------------------------------------------------------------------------
@@ -58,6 +95,7 @@ class Variant:
     prefixes: tuple[str, ...] | None = None
     suffixes: tuple[str, ...] | None = None
     window: str | None = None  # cluster_texts(window=...) with SaudiNewsNet's date_extracted
+    numbers: NumberRule | None = None  # the number-conflict factor (cv_numbers.py)
 
     def settings(self) -> Settings:
         # the prefilter is a real Settings option (it applies to StoryIndex and Spark too)
@@ -114,6 +152,24 @@ VARIANTS: list[Variant] = [
     Variant("pf0.75", "prefilter at 0.75 x candidate_threshold", prefilter=0.75),
     Variant("window48h", "publication-time window 48 h (SaudiNewsNet: crawl time)", window="48h"),
     Variant("window24h", "publication-time window 24 h (SaudiNewsNet: crawl time)", window="24h"),
+    # number conflicts (cv_numbers.py): the best-ANS point of each rule on all dev data;
+    # cross-validation chose lam 0 (no rule) for all numbers, -years and min2
+    Variant("num0.7", "numbers named, none shared: score x 0.3", numbers=NumberRule(0.7)),
+    Variant(
+        "num0.7-years",
+        "as num0.7, years 1900-2100 not counted",
+        numbers=NumberRule(0.7, years=False),
+    ),
+    Variant(
+        "num0.2-first30",
+        "numbers among the first 30 content terms (title + lead), none shared: x 0.8",
+        numbers=NumberRule(0.2, first=30),
+    ),
+    Variant(
+        "num0.7-min2",
+        "as num0.7, at least two numbers in each",
+        numbers=NumberRule(0.7, min_each=2),
+    ),
 ]
 BY_NAME = {v.name: v for v in VARIANTS}
 
@@ -234,6 +290,10 @@ def _features_similarities(self, pairs):
         s = s + (1.0 - v.w_uni) * self.bigrams.cosines(pairs)
     if v.containment > 0 and len(pairs):
         s = np.maximum(s, v.containment * _containment(self, pairs)).astype(np.float32)
+    if v.numbers is not None and len(pairs):
+        nums, rule = self._numbers, v.numbers
+        hit = [number_conflict(nums[i], nums[j], rule) for i, j in pairs.tolist()]
+        s = np.where(hit, s * np.float32(1.0 - rule.lam), s).astype(np.float32)
     return s
 
 
@@ -247,6 +307,11 @@ def _profile_similarity(self, other):
         if ta is not None and tb is not None:
             F = _featurize_terms([ta, tb], Settings())
             s = max(s, float(v.containment * _containment(F, np.array([[0, 1]]))[0]))
+    if v.numbers is not None:
+        rule = v.numbers
+        na, nb = (number_set(getattr(p, "_terms", []), rule) for p in (self, other))
+        if number_conflict(na, nb, rule):
+            s *= 1.0 - rule.lam
     return s
 
 
@@ -267,6 +332,8 @@ def _featurize_terms(term_lists, settings):
     F = _orig_featurize_terms(term_lists, settings)
     if _ACTIVE.containment > 0:
         F._raw_bigrams = _raw_bigram_matrix(term_lists)
+    if _ACTIVE.numbers is not None:
+        F._numbers = [number_set(list(t), _ACTIVE.numbers) for t in term_lists]
     return F
 
 

@@ -195,7 +195,7 @@ def section_semeval(st: Settings, verbose: bool) -> dict[str, Any] | None:
 
 
 def section_saudinewsnet(st: Settings, verbose: bool, quick: bool) -> dict[str, Any] | None:
-    arts = _snn(quick)
+    arts = snn_sets(quick)
     if arts is None:
         print("[saudinewsnet] skipped: saudinewsnet/*.zip not found")
         return None
@@ -272,7 +272,10 @@ def section_saudinewsnet(st: Settings, verbose: bool, quick: bool) -> dict[str, 
 _SNN: dict[bool, Any] = {}
 
 
-def _snn(quick: bool):
+def snn_sets(quick: bool):
+    """SaudiNewsNet (first 4 zips when ``quick``) and its silver sets, memoized: (articles,
+    titles, texts, silver same-title cross-outlet pairs, wire flag per silver pair, 100k
+    random pairs with different titles)."""
     if quick in _SNN:
         return _SNN[quick]
     arts = data.saudinewsnet(max_zips=4 if quick else None)

@@ -54,3 +54,49 @@ def test_every_variant_runs_and_defaults_score_like_the_library(variants) -> Non
         assert len(got.labels) == len(TEXTS), v.name
         if v.name == "defaults":
             assert sorted((p.a, p.b, round(p.similarity, 6)) for p in got.pairs) == want
+
+
+TOLL = {
+    "x": "مقتل ٢٩ شخصا في هجوم على عرض عسكري في مدينة الأهواز والرئيس يتعهد برد حاسم على "
+    "المهاجمين بعد اجتماع طارئ",
+    "y": "مقتل 53 شخصا في هجوم على عرض عسكري في مدينة الأهواز والرئيس يتعهد برد حاسم على "
+    "المهاجمين بعد اجتماع طارئ",
+    "z": "مقتل 29 شخصا في هجوم على عرض عسكري في مدينة الأهواز والرئيس يتعهد برد حاسم على "
+    "المهاجمين بعد اجتماع طارئ عام 2018",
+}
+
+
+def test_number_sets_follow_the_rule(variants) -> None:
+    from dupdetect.features import prepare
+
+    rule = variants.NumberRule(0.5)
+    assert variants.number_set(prepare(TOLL["x"]), rule) == {"29"}  # Arabic-Indic digits fold
+    assert variants.number_set(prepare(TOLL["z"]), rule) == {"29", "2018"}
+    no_years = variants.NumberRule(0.5, years=False)
+    assert variants.number_set(prepare(TOLL["z"]), no_years) == {"29"}
+    assert variants.number_set(prepare(TOLL["z"]), variants.NumberRule(0.5, first=1)) == set()
+    assert variants.number_set(["و12", "ب900"], variants.NumberRule(0.5, prefixed=True)) == {
+        "12",
+        "900",
+    }
+    assert variants.number_set(["و12"], rule) == set()
+    two = variants.NumberRule(0.5, min_each=2)
+    assert variants.number_conflict(frozenset({"1", "2"}), frozenset({"3", "4"}), two)
+    assert not variants.number_conflict(frozenset({"1"}), frozenset({"3", "4"}), two)
+
+
+def test_number_variant_splits_a_changed_toll_in_batch_and_pair(variants) -> None:
+    # the library groups the two tolls (same words, one number changed); the variant does not,
+    # and keeps the pair that shares its number (z names 29 as x does, plus a year)
+    plain = dupdetect.cluster_texts(TOLL, progress=False)
+    lab = {k: plain.cluster_of(k).id for k in TOLL}
+    assert lab["x"] == lab["y"] == lab["z"]
+    base = dupdetect.similarity(TOLL["x"], TOLL["y"])
+    with variants.active(variants.BY_NAME["num0.7"]) as settings:
+        got = dupdetect.cluster_texts(TOLL, settings=settings, progress=False)
+        pair = dupdetect.similarity(TOLL["x"], TOLL["y"])
+        shared = dupdetect.similarity(TOLL["x"], TOLL["z"])
+    assert pair == pytest.approx(0.3 * base, rel=1e-5)
+    assert shared == pytest.approx(dupdetect.similarity(TOLL["x"], TOLL["z"]), rel=1e-6)
+    lab = {k: got.cluster_of(k).id for k in TOLL}
+    assert lab["x"] == lab["z"] != lab["y"]
