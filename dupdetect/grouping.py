@@ -20,6 +20,7 @@ import numpy as np
 from .features import Features
 from .linkage import average_linkage, components
 from .lsh import propose
+from .parallel import score_pairs
 
 # The fixed rules of the grouping live with Settings, so its fingerprint covers them.
 from .settings import DENSE_COMPONENT, Settings
@@ -64,6 +65,7 @@ def group(
     times: np.ndarray | None = None,
     window: float | None = None,
     on_stage: Callable[..., None] | None = None,
+    workers: int = 1,
 ) -> Grouping:
     """Candidate generation, verification and clustering on a featurized batch.
 
@@ -73,6 +75,8 @@ def group(
     latest known publication time.
     Shared by :func:`cluster`, :func:`cluster_texts` and the Spark driver's equality checks.
     ``on_stage(name, **sizes)`` is called as each stage ends (progress reporting).
+    ``workers``: processes that score the candidate pairs (:func:`dupdetect.parallel.score_pairs`;
+    the same scores in any number).
     """
     stage = on_stage or (lambda name, **sizes: None)
     n = len(features)
@@ -89,7 +93,7 @@ def group(
     )
     pairs = found.pairs
     stage("candidates", band_proposals=found.proposed, kept=len(pairs))
-    sims = features.similarities(pairs) if len(pairs) else np.zeros(0, np.float32)
+    sims = score_pairs(features, pairs, workers) if len(pairs) else np.zeros(0, np.float32)
     strong = sims >= pair_thresholds(features.latin, pairs, settings)
     stage("verify", verified_pairs=int(strong.sum()))
     comps = components(n, pairs[strong])

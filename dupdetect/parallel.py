@@ -16,6 +16,7 @@ small inputs (one chunk, or ``workers=1``) run in the calling process.
 from __future__ import annotations
 
 import functools
+import gc
 import multiprocessing as mp
 import os
 import sys
@@ -37,6 +38,7 @@ __all__ = [
     "fork_is_safe",
     "auto_start_method",
     "return_freed_memory",
+    "score_pairs",
 ]
 
 #: Documents per task: big enough that pickling and scheduling cost little, small enough that a
@@ -259,3 +261,43 @@ def featurize_parallel(
         for s in range(0, len(texts), chunk):
             f.submit(texts[s : s + chunk])
         return f.result()
+
+
+#: Below this many pairs, scoring in one process is cheaper than forking.
+PARALLEL_PAIRS = 100_000
+_SCORE_ALIGN = 2048  # :func:`dupdetect.score.cosines` chunk: slices start on its boundaries
+# the batch and pairs forked scorers read: inherited through fork, never pickled
+_scoring: tuple[Features, np.ndarray] | None = None
+
+
+def _score_slice(bounds: tuple[int, int]) -> np.ndarray:
+    if _scoring is None:
+        raise RuntimeError("internal: _score_slice outside score_pairs")
+    features, pairs = _scoring
+    return features.similarities(pairs[bounds[0] : bounds[1]])
+
+
+def score_pairs(features: Features, pairs: np.ndarray, workers: int = 1) -> np.ndarray:
+    """``features.similarities(pairs)``, split over ``workers`` forked processes when there are
+    at least :data:`PARALLEL_PAIRS` pairs and ``fork`` is safe (else in this process).
+
+    Each pair's score depends on that pair alone, so the result is bit-identical to scoring in
+    one process; the children read the batch through fork's copy-on-write pages and send back
+    only their scores.
+    """
+    global _scoring
+    m = len(pairs)
+    if workers <= 1 or m < PARALLEL_PAIRS or not fork_is_safe():
+        return features.similarities(pairs)
+    step = -(-m // workers)
+    step = -(-step // _SCORE_ALIGN) * _SCORE_ALIGN
+    bounds = [(lo, min(lo + step, m)) for lo in range(0, m, step)]
+    _scoring = (features, pairs)
+    gc.freeze()  # the children's garbage collector then leaves the parent's objects' pages shared
+    try:
+        with ProcessPoolExecutor(len(bounds), mp_context=mp.get_context("fork")) as ex:
+            parts = list(ex.map(_score_slice, bounds))
+    finally:
+        gc.unfreeze()
+        _scoring = None
+    return np.concatenate(parts)

@@ -66,6 +66,7 @@ class _Docs:
         self._held: list[str] = []  # without a spool: every text (references)
         self._buf: list[str] = []  # texts added but not yet submitted
         self._featurizer: Featurizer | None = None
+        self.used_workers = 1  # settled by _start
 
     def add(self, doc_id: Any, text: str, title: str, date: object, source: str | None) -> None:
         self.ids.append(doc_id)
@@ -90,6 +91,7 @@ class _Docs:
             workers = default_workers() if n >= 2 * _BATCH and fork_is_safe() else 1
         if total is not None:
             workers = max(1, min(workers, -(-n // _BATCH)))
+        self.used_workers = workers  # the grouping stage scores pairs with as many
         self.prog.decide(n)
         tick = self.prog.bar(total, "featurize")
         self._featurizer = Featurizer(
@@ -165,7 +167,12 @@ def _run(
     flags: dict[Any, str] = {}
     times = _times(docs, window, flags)
     groups, vpairs, vsims = group(
-        features, settings, times=times if window else None, window=window, on_stage=prog.stage
+        features,
+        settings,
+        times=times if window else None,
+        window=window,
+        on_stage=prog.stage,
+        workers=docs.used_workers,
     )
     for i in np.flatnonzero(features.short).tolist():
         flags[ids[i]] = (

@@ -1,0 +1,99 @@
+"""Candidate pairs scored in forked processes (``parallel.score_pairs``) score bit for bit as in
+one process, and ``group(workers=...)`` groups the same way with any number of workers."""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import pytest
+
+from dupdetect import Settings, parallel
+from dupdetect.features import featurize
+from dupdetect.grouping import group
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="needs fork (Linux)")
+
+WORDS = (
+    "وزير الخارجية يلتقي نظيره في العاصمة لبحث العلاقات الثنائية والتعاون الاقتصادي "
+    "البنك المركزي يرفع سعر الفائدة لمواجهة التضخم المتصاعد خلال الشهر الماضي "
+    "المنتخب الوطني يفوز على ضيفه بهدفين في مباراة ودية على ملعب المدينة "
+    "أمطار غزيرة تغمر شوارع المدينة وتعطل حركة المرور في الأحياء الشرقية"
+).split()
+
+
+def _texts(n_stories: int = 12, per_story: int = 10) -> list[str]:
+    """Stories of 30 words from WORDS, each told ``per_story`` times with a few words changed."""
+    rng = np.random.default_rng(7)
+    out = []
+    for _ in range(n_stories):
+        base = rng.choice(WORDS, 30)
+        for _ in range(per_story):
+            told = base.copy()
+            at = rng.choice(30, 5, replace=False)
+            told[at] = rng.choice(WORDS, 5)
+            out.append(" ".join(told))
+    return out
+
+
+class _Spy(parallel.ProcessPoolExecutor):
+    pools: list[int] = []
+
+    def __init__(self, max_workers, **kw):
+        _Spy.pools.append(max_workers)
+        super().__init__(max_workers, **kw)
+
+
+@pytest.fixture
+def forked(monkeypatch):
+    """Every pair count takes the forked path; the pools started are recorded. (fork_is_safe is
+    forced: an earlier test's tqdm monitor thread may still be alive, which would keep scoring
+    in this process.)"""
+    _Spy.pools = []
+    monkeypatch.setattr(parallel, "fork_is_safe", lambda: True)
+    monkeypatch.setattr(parallel, "PARALLEL_PAIRS", 1)
+    monkeypatch.setattr(parallel, "ProcessPoolExecutor", _Spy)
+    return _Spy.pools
+
+
+def test_forked_scores_equal_one_process_scores(forked):
+    features = featurize(_texts(), Settings())
+    n = len(features)
+    i, j = np.triu_indices(n, 1)
+    pairs = np.stack([i, j], axis=1).astype(np.int64)  # 7,140: slices of 4,096 and 3,044
+    one = features.similarities(pairs)
+    assert (one > 0.2).sum() > 100  # the stories really overlap
+    got = parallel.score_pairs(features, pairs, workers=2)
+    assert forked == [2]
+    assert got.dtype == one.dtype and np.array_equal(got, one)
+    got3 = parallel.score_pairs(features, pairs, workers=3)
+    assert forked == [2, 2]  # 2,380 per worker rounds up to 4,096: two slices
+    assert np.array_equal(got3, one)
+
+
+def test_one_worker_or_few_pairs_stay_in_process(monkeypatch):
+    _Spy.pools = []
+    monkeypatch.setattr(parallel, "ProcessPoolExecutor", _Spy)
+    features = featurize(_texts(2, 5), Settings())
+    pairs = np.array([[0, 1], [2, 3]], dtype=np.int64)
+    assert np.array_equal(
+        parallel.score_pairs(features, pairs, workers=4), features.similarities(pairs)
+    )
+    assert _Spy.pools == []  # 2 pairs < PARALLEL_PAIRS
+    monkeypatch.setattr(parallel, "PARALLEL_PAIRS", 1)
+    monkeypatch.setattr(parallel, "fork_is_safe", lambda: False)  # e.g. a thread is running
+    assert np.array_equal(
+        parallel.score_pairs(features, pairs, workers=4), features.similarities(pairs)
+    )
+    assert _Spy.pools == []
+
+
+def test_group_is_the_same_with_forked_scoring(forked):
+    features = featurize(_texts(), Settings())
+    s = Settings()
+    one = group(features, s, workers=1)
+    two = group(features, s, workers=2)
+    assert forked == [2]
+    assert [list(map(int, g)) for g in one[0]] == [list(map(int, g)) for g in two[0]]
+    assert np.array_equal(one[1], two[1]) and np.array_equal(one[2], two[2])
+    assert len(one[1]) > 50  # pairs were verified, so the comparison means something
