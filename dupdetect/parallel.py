@@ -20,9 +20,11 @@ import gc
 import multiprocessing as mp
 import os
 import sys
+import warnings
 from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 import numpy as np
@@ -297,6 +299,14 @@ def score_pairs(features: Features, pairs: np.ndarray, workers: int = 1) -> np.n
     try:
         with ProcessPoolExecutor(len(bounds), mp_context=mp.get_context("fork")) as ex:
             parts = list(ex.map(_score_slice, bounds))
+    except (OSError, BrokenProcessPool) as e:  # fork refused, a child killed (out of memory)
+        warnings.warn(
+            f"scoring {m:,} pairs in {len(bounds)} processes failed ({e!r}); "
+            "scoring them in this process instead (same result, slower)",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+        return features.similarities(pairs)
     finally:
         gc.unfreeze()
         _scoring = None

@@ -3,6 +3,7 @@ one process, and ``group(workers=...)`` groups the same way with any number of w
 
 from __future__ import annotations
 
+import os
 import sys
 
 import numpy as np
@@ -97,3 +98,18 @@ def test_group_is_the_same_with_forked_scoring(forked):
     assert [list(map(int, g)) for g in one[0]] == [list(map(int, g)) for g in two[0]]
     assert np.array_equal(one[1], two[1]) and np.array_equal(one[2], two[2])
     assert len(one[1]) > 50  # pairs were verified, so the comparison means something
+
+
+def _die(bounds):  # a scoring child killed (as by the out-of-memory killer)
+    os._exit(9)
+
+
+def test_a_killed_scorer_falls_back_to_one_process(forked, monkeypatch):
+    features = featurize(_texts(), Settings())
+    i, j = np.triu_indices(len(features), 1)
+    pairs = np.stack([i, j], axis=1).astype(np.int64)
+    monkeypatch.setattr(parallel, "_score_slice", _die)
+    with pytest.warns(RuntimeWarning, match="scoring them in this process instead"):
+        got = parallel.score_pairs(features, pairs, workers=2)
+    assert forked == [2]
+    assert np.array_equal(got, features.similarities(pairs))
