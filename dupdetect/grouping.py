@@ -29,6 +29,7 @@ from .timewindow import outside_window
 __all__ = [
     "group",
     "Grouping",
+    "PairScores",
     "pair_thresholds",
     "all_pairs",
     "member_scores",
@@ -37,12 +38,63 @@ __all__ = [
 ]
 
 
+class PairScores:
+    """Scores already computed for some row pairs, looked up by pair (either orientation).
+
+    :func:`group` scores the candidate pairs, then every pair of each small component, then
+    :func:`member_scores_many` every pair of each cluster: the same pairs come back, and a score
+    depends on its pair alone, so a lookup gives the value scoring again would.
+    """
+
+    def __init__(self, pairs: np.ndarray, scores: np.ndarray) -> None:
+        keys = _pair_keys(pairs)
+        order = np.argsort(keys, kind="stable")
+        self.keys, self.scores = keys[order], np.asarray(scores)[order]
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def __add__(self, other: PairScores) -> PairScores:
+        both = PairScores.__new__(PairScores)
+        keys = np.concatenate([self.keys, other.keys])
+        order = np.argsort(keys, kind="stable")
+        both.keys = keys[order]
+        both.scores = np.concatenate([self.scores, other.scores])[order]
+        return both
+
+    def score(self, features: Features, pairs: np.ndarray, workers: int = 1) -> np.ndarray:
+        """The score of each pair (float32): looked up where known, computed for the rest
+        (:func:`dupdetect.parallel.score_pairs`)."""
+        pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
+        out = np.zeros(len(pairs), dtype=np.float32)
+        found = np.zeros(len(pairs), dtype=bool)
+        if len(self.keys) and len(pairs):
+            keys = _pair_keys(pairs)
+            pos = np.minimum(np.searchsorted(self.keys, keys), len(self.keys) - 1)
+            found = self.keys[pos] == keys
+            out[found] = self.scores[pos[found]]
+        if not found.all():
+            out[~found] = score_pairs(features, pairs[~found], workers)
+        return out
+
+
+def _pair_keys(pairs: np.ndarray) -> np.ndarray:
+    """One uint64 per row pair, the same for ``(i, j)`` and ``(j, i)``."""
+    pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
+    lo, hi = np.minimum(pairs[:, 0], pairs[:, 1]), np.maximum(pairs[:, 0], pairs[:, 1])
+    return (lo.astype(np.uint64) << np.uint64(32)) | hi.astype(np.uint64)
+
+
+_NONE_SCORED = PairScores(np.zeros((0, 2), np.int64), np.zeros(0, np.float32))
+
+
 class Grouping(NamedTuple):
     """What :func:`group` finds in a batch (rows are positions in the featurized batch)."""
 
     clusters: list[list[int]]  # sorted member rows, clusters ordered by their first row
     pairs: np.ndarray  # (m, 2) verified pairs, score >= threshold
     scores: np.ndarray  # their scores
+    scored: PairScores = _NONE_SCORED  # every pair scored on the way (member_scores_many's known)
 
 
 def cluster_id(member_ids: list[Any], taken: set[str]) -> str:
@@ -100,7 +152,10 @@ def group(
     clusters: list[list[int]] = []
     dense = [c for c in comps if 2 < len(c) <= DENSE_COMPONENT]
     dense_pairs = all_pairs(dense)  # every pair of every small component, scored in one call
-    dense_sims = features.similarities(dense_pairs) if len(dense_pairs) else np.zeros(0)
+    scored = PairScores(pairs, sims)  # the candidates' scores are not computed twice
+    dense_raw = scored.score(features, dense_pairs, workers)
+    scored = scored + PairScores(dense_pairs, dense_raw)
+    dense_sims = dense_raw.copy()
     dense_sims[outside_window(times, window, dense_pairs)] = 0.0
     bounds = np.cumsum([0] + [len(c) * (len(c) - 1) // 2 for c in dense])
     dense_at = {id(c): k for k, c in enumerate(dense)}
@@ -119,7 +174,7 @@ def group(
         clusters.extend(average_linkage(comp, edges, thr, times=times, window=window))
     clusters.sort(key=lambda g: g[0])
     stage("group", components=len(comps))
-    return Grouping(clusters, pairs[strong], sims[strong])
+    return Grouping(clusters, pairs[strong], sims[strong], scored)
 
 
 def pair_thresholds(latin: np.ndarray, pairs: np.ndarray, settings: Settings) -> np.ndarray:
@@ -155,10 +210,16 @@ def member_scores(features: Features, rows: list[int]) -> np.ndarray:
     return member_scores_many(features, [rows])[0]
 
 
-def member_scores_many(features: Features, groups: list[list[int]]) -> list[np.ndarray]:
-    """:func:`member_scores` of many clusters with one scoring call."""
+def member_scores_many(
+    features: Features, groups: list[list[int]], known: PairScores | None = None, workers: int = 1
+) -> list[np.ndarray]:
+    """:func:`member_scores` of many clusters with one scoring call; pairs in ``known`` (what
+    :func:`group` scored: :attr:`Grouping.scored`) are looked up, not scored again."""
     multi = [g for g in groups if len(g) > 1]
-    sims = features.similarities(all_pairs(multi)).astype(np.float64) if multi else None
+    sims = None
+    if multi:
+        sims = (known or _NONE_SCORED).score(features, all_pairs(multi), workers)
+        sims = sims.astype(np.float64)
     out, at = [], 0
     for g in groups:
         k = len(g)

@@ -166,7 +166,7 @@ def _run(
     prog.stage("featurize", documents=len(ids))
     flags: dict[Any, str] = {}
     times = _times(docs, window, flags)
-    groups, vpairs, vsims = group(
+    groups, vpairs, vsims, scored = group(
         features,
         settings,
         times=times if window else None,
@@ -179,7 +179,7 @@ def _run(
             f"too short to compare: {int(features.n_terms[i])} content words "
             f"(< min_terms={settings.min_terms}); kept as a singleton"
         )
-    member_scores = member_scores_many(features, groups)
+    member_scores = member_scores_many(features, groups, scored, docs.used_workers)
     del features  # the result's objects are built without it (3.7 GB at a million articles)
     from .parallel import return_freed_memory
 

@@ -83,25 +83,33 @@ def pair_scores(features: Features, pairs: np.ndarray) -> np.ndarray:
 def cosines(matrix: TermMatrix, pairs: np.ndarray, chunk: int = 2048) -> np.ndarray:
     """Cosine of each ``(i, j)`` row pair of ``matrix``, float32 in [0, 1].
 
-    Each distinct first row's terms are gathered once per chunk (LSH pairs come sorted by
-    their first row, tens of pairs each), then every second row's terms are looked up in
-    that small sorted array: one ``searchsorted`` instead of a per-pair merge.
+    Each pair is turned so that its longer row is the one gathered and its shorter row the one
+    looked up (the lookups are the work: a quarter fewer on news), and the pairs are taken in
+    order of the gathered row. Each distinct gathered row's terms are gathered once per chunk
+    (tens of pairs each), then every looked-up row's terms are found in that small sorted array:
+    one ``searchsorted`` instead of a per-pair merge. The result does not depend on the turn:
+    matching terms are summed in term-id order either way.
     """
     pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
     out = np.zeros(len(pairs), dtype=np.float32)
     offsets, ids, weights = matrix.offsets, matrix.ids, matrix.weights
     lens_all = np.diff(offsets)
+    turn = lens_all[pairs[:, 1]] > lens_all[pairs[:, 0]]
+    gathered = np.where(turn, pairs[:, 1], pairs[:, 0])
+    looked_up = np.where(turn, pairs[:, 0], pairs[:, 1])
+    order = np.argsort(gathered, kind="stable")
     for s in range(0, len(pairs), chunk):
-        p = pairs[s : s + chunk]
-        m = len(p)
-        firsts, rank = np.unique(p[:, 0], return_inverse=True)
+        at = order[s : s + chunk]
+        first, second = gathered[at], looked_up[at]
+        m = len(at)
+        firsts, rank = np.unique(first, return_inverse=True)
         la = lens_all[firsts]
         ia = row_ranges(offsets[firsts], la)
         ka = (np.repeat(np.arange(firsts.size, dtype=np.uint64), la) << np.uint64(32)) | (
             ids[ia].astype(np.uint64)
         )  # sorted: first row's rank, then term id
-        lb = lens_all[p[:, 1]]
-        ib = row_ranges(offsets[p[:, 1]], lb)
+        lb = lens_all[second]
+        ib = row_ranges(offsets[second], lb)
         pb = np.repeat(np.arange(m, dtype=np.int64), lb)
         kb = (rank.astype(np.uint64)[pb] << np.uint64(32)) | ids[ib].astype(np.uint64)
         if ka.size == 0 or kb.size == 0:
@@ -109,7 +117,7 @@ def cosines(matrix: TermMatrix, pairs: np.ndarray, chunk: int = 2048) -> np.ndar
         pos = np.minimum(np.searchsorted(ka, kb), ka.size - 1)
         hit = ka[pos] == kb
         prod = weights[ia][pos[hit]] * weights[ib][hit]
-        out[s : s + m] = np.bincount(pb[hit], weights=prod, minlength=m)
+        out[at] = np.bincount(pb[hit], weights=prod, minlength=m)
     np.clip(out, 0.0, 1.0, out=out)
     return out
 

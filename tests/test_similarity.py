@@ -86,6 +86,24 @@ def test_one_to_many_scores_are_bit_identical_to_the_batch_score(stories) -> Non
     assert np.allclose(batch, single, atol=1e-6)
 
 
+def test_batch_scores_do_not_depend_on_orientation_order_or_chunk(stories) -> None:
+    """The kernel turns each pair (longer row gathered, shorter looked up) and takes pairs in
+    order of the gathered row: a pair's score must not depend on either, nor on its chunk."""
+    f, _ = _batch(stories)
+    n = len(f)
+    iu, ju = np.triu_indices(n, k=1)
+    pairs = np.stack([iu, ju], axis=1)
+    lens = np.diff(f.unigrams.offsets)
+    assert (lens[iu] < lens[ju]).any() and (lens[iu] > lens[ju]).any()  # both turns happen
+    ref = score.pair_scores(f, pairs)
+    assert (ref > 0.1).sum() >= 5  # the stories overlap: the sums are not all empty
+    shuffled = np.random.default_rng(3).permutation(len(pairs))
+    for m in (f.unigrams, f.bigrams):
+        one = score.cosines(m, pairs)
+        assert np.array_equal(score.cosines(m, pairs[:, ::-1]), one)
+        assert np.array_equal(score.cosines(m, pairs[shuffled], chunk=3), one[shuffled])
+
+
 def test_group_sum_equals_the_sum_of_pair_scores(stories) -> None:
     f, profs = _batch(stories)
     n, k = len(profs), 7
