@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import chain
 
 import numpy as np
 
@@ -130,9 +131,7 @@ def term_matrices(term_lists: Sequence[Sequence[str]]) -> tuple[TermMatrix, Term
     lens = np.fromiter((len(t) for t in term_lists), dtype=np.int64, count=n)
     total = int(lens.sum())
     flat = np.fromiter(
-        map(_term_ids.__getitem__, (t for terms in term_lists for t in terms)),
-        dtype=np.uint64,
-        count=total,
+        map(_term_ids.__getitem__, chain.from_iterable(term_lists)), dtype=np.uint64, count=total
     )
     doc = np.repeat(np.arange(n, dtype=np.int64), lens)
     uni = _batch_matrix(flat, doc, n)
@@ -248,7 +247,8 @@ def featurize_terms(term_lists: Sequence[Sequence[str]], settings: Settings) -> 
     """Features from already-prepared content terms (see :func:`prepare`)."""
     n_terms = np.fromiter((len(t) for t in term_lists), dtype=np.int64, count=len(term_lists))
     short = n_terms < settings.min_terms
-    streams = ["" if s else " ".join(t) for t, s in zip(term_lists, short)]
+    joined = [" ".join(t) for t in term_lists]
+    streams = [j if not s else "" for j, s in zip(joined, short.tolist())]
     values, offsets = shingle_many(streams, settings.ngram, settings.seed)
     signatures = sign_many(values, offsets, settings.num_perm, settings.seed)
     unigrams, bigrams = term_matrices(term_lists)
@@ -258,7 +258,7 @@ def featurize_terms(term_lists: Sequence[Sequence[str]], settings: Settings) -> 
         n_terms=n_terms,
         signatures=signatures,
         short=short,
-        latin=np.fromiter(map(is_latin, term_lists), dtype=bool, count=len(term_lists)),
+        latin=np.fromiter(map(_is_latin_text, joined), dtype=bool, count=len(joined)),
     )
 
 
@@ -270,7 +270,16 @@ def is_latin(terms: Sequence[str]) -> bool:
 
     Content terms are normalized and case-folded, so ASCII letters are Latin letters; digits do
     not count either way."""
-    text = " ".join(terms)
+    return _is_latin_text(" ".join(terms))
+
+
+def _is_latin_text(text: str) -> bool:
+    """:func:`is_latin` of terms already joined by single spaces."""
+    if text.isascii():  # every letter is ASCII: Latin unless there is no letter at all
+        return bool(text.translate(_DROP_ASCII))
     ascii_letters = len(text.encode("ascii", "ignore").translate(None, _NOT_LETTERS))
     letters = len(text) - text.count(" ") - sum(text.count(d) for d in "0123456789")
     return letters > 0 and 2 * ascii_letters > letters
+
+
+_DROP_ASCII = str.maketrans("", "", "0123456789 ")

@@ -131,6 +131,10 @@ def _fold(text: str) -> str:
 
 
 def _once(text: str) -> str:
+    # NFKC maps a no-break space to a space; doing that first lets NFKC's quick check pass
+    # (and return at once) on most scraped pages, where NBSP is the only character it changes
+    if "\xa0" in text:
+        text = text.replace("\xa0", " ")
     text = unicodedata.normalize("NFKC", text).casefold()
     # casefold can produce sequences that NFKC composes; compose again before folding.
     if not unicodedata.is_normalized("NFKC", text):
