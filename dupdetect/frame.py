@@ -104,10 +104,14 @@ def cluster_frame(
     )
     by_id = {r["id"]: r for r in result.to_records()}
     rows = [by_id.get(k) for k in ids]
+    import pandas as pd  # df is a DataFrame: pandas is there
+
     out = df.copy()
-    out["cluster"] = [r["cluster"] if r else None for r in rows]
+    # object columns: a missing cluster or relation stays None (pandas 3 would infer its string
+    # dtype from a list of str and turn None into NaN)
+    out["cluster"] = pd.Series([r["cluster"] if r else None for r in rows], out.index, object)
     out["score"] = [r["score"] if r else float("nan") for r in rows]
-    out["relation"] = [r["relation"] if r else None for r in rows]
+    out["relation"] = pd.Series([r["relation"] if r else None for r in rows], out.index, object)
     if result.errors:
         skipped = [k for k, r in zip(ids, rows) if r is None]
         names = ", ".join(repr(k) for k in skipped[:5])
