@@ -25,6 +25,7 @@ import os
 import re
 import struct
 import tempfile
+import threading
 from dataclasses import asdict
 from datetime import timedelta
 from pathlib import Path
@@ -160,20 +161,57 @@ def write_atomic(path: Path, data: bytes) -> None:
         os.close(dfd)
 
 
-def decode(data: bytes, name: str = "StoryIndex file") -> tuple[dict[str, Any], Columns]:
-    """Header and columns of a file's bytes (``ValueError`` naming ``name`` if bad). The
-    arrays are read-only views of ``data``."""
+class _Digest:
+    """The checksum of a file's bytes, computed in a thread while the caller decodes them
+    (hashlib releases the GIL on large buffers: at a million articles the 2.3 GB digest then
+    costs no wall time). :meth:`check` waits for it and raises if it does not match."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+        self._ok: bool | None = None
+        self._thread = threading.Thread(target=self._run, name="dupdetect-checksum", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        self._ok = _digest_ok(self._data)
+
+    def check(self, name: str) -> None:
+        self._thread.join()
+        if not self._ok:
+            raise _checksum_error(name)
+
+
+def _digest_ok(data: bytes) -> bool:
+    view = memoryview(data)
+    return hashlib.blake2b(view[:-_DIGEST], digest_size=_DIGEST).digest() == data[-_DIGEST:]
+
+
+def _checksum_error(name: str) -> ValueError:
+    return ValueError(
+        f"{name}: checksum mismatch - the file is corrupted or truncated; "
+        "restore it from a backup or rebuild the index"
+    )
+
+
+def _check_frame(data: bytes, name: str) -> None:
+    """Not a StoryIndex file at all, or too short to hold its framing: said before anything else
+    (a checksum mismatch would say less)."""
     if not data.startswith(_MAGIC):
         raise ValueError(f"{name}: not a dupdetect StoryIndex file (bad magic bytes)")
     if len(data) < len(_MAGIC) + 12 + _DIGEST:
         raise ValueError(f"{name}: truncated StoryIndex file ({len(data)} bytes)")
-    view = memoryview(data)
-    body, digest = view[:-_DIGEST], data[-_DIGEST:]
-    if hashlib.blake2b(body, digest_size=_DIGEST).digest() != digest:
-        raise ValueError(
-            f"{name}: checksum mismatch - the file is corrupted or truncated; "
-            "restore it from a backup or rebuild the index"
-        )
+
+
+def decode(
+    data: bytes, name: str = "StoryIndex file", *, check_digest: bool = True
+) -> tuple[dict[str, Any], Columns]:
+    """Header and columns of a file's bytes (``ValueError`` naming ``name`` if bad). The
+    arrays are read-only views of ``data``. ``check_digest=False``: the caller checks the
+    checksum itself (:func:`load` does, in a thread); every other check is made."""
+    _check_frame(data, name)
+    body = memoryview(data)[:-_DIGEST]
+    if check_digest and not _digest_ok(data):
+        raise _checksum_error(name)
     version, hl = struct.unpack_from("<IQ", body, len(_MAGIC))
     if version != FILE_VERSION:
         raise ValueError(
@@ -259,12 +297,26 @@ def load(
 ) -> StoryIndex:
     """Read a file written by :func:`save` into a new in-memory ``cls`` (see
     :meth:`dupdetect.StoryIndex.load`). Every field is checked before anything is built, so a
-    file that passes its checksum but says something impossible is refused too."""
-    header, cols = decode(Path(path).read_bytes(), str(path))
+    file that passes its checksum but says something impossible is refused too.
+
+    The checksum is computed in a thread while the file is decoded and the index built; the
+    index is returned only once it matches, and a file that fails any check while its checksum
+    does not match is refused for the checksum (what is wrong with it, not what it looked like).
+    """
+    data = Path(path).read_bytes()
+    _check_frame(data, str(path))
+    digest = _Digest(data)
     try:
-        return _restore(path, header, cols, cls, settings, on_merge)
+        header, cols = decode(data, str(path), check_digest=False)
+        idx = _restore(path, header, cols, cls, settings, on_merge)
+    except ValueError:
+        digest.check(str(path))
+        raise
     except (KeyError, TypeError, AttributeError, OverflowError, RecursionError, IndexError) as e:
+        digest.check(str(path))
         raise ValueError(f"{path}: malformed StoryIndex file ({type(e).__name__}: {e})") from None
+    digest.check(str(path))
+    return idx
 
 
 _STORY_ID = re.compile(r"s-(?:[0-9a-f]{8}-)?[0-9]{1,18}")

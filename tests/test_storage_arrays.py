@@ -111,10 +111,25 @@ def test_records_beyond_the_cache_are_all_returned(monkeypatch):
     assert [r.record.num for r in idx.storage.records(nums[::-1])] == nums[::-1]
 
 
-@pytest.mark.parametrize("window", [None, "12h"])
-def test_a_loaded_index_answers_as_the_saved_one(tmp_path, window):
+@pytest.mark.parametrize("threads", [1, 2, 3, 8])
+def test_split_sort_equals_one_sort(monkeypatch, threads):
+    monkeypatch.setattr(arrays, "SPLIT_SORT", 1)
+    rng = np.random.default_rng(threads)
+    keys = rng.integers(0, 2**64 - 1, 50_000, dtype=np.uint64, endpoint=True)
+    keys[:100] = keys[100:200]  # repeats
+    keys[-3:] = [0, 2**64 - 1, 2**63]  # the edges of the split
+    got = arrays.sort_hashed(keys.copy(), threads)
+    assert got.dtype == np.uint64 and np.array_equal(got, np.sort(keys))
+
+
+@pytest.mark.parametrize("window, split", [(None, False), ("12h", False), (None, True)])
+def test_a_loaded_index_answers_as_the_saved_one(tmp_path, monkeypatch, window, split):
     """Loading rebuilds the band table, term pool and time queue in bulk: the same workload
-    after the load gets the same answers from the loaded index as from the original."""
+    after the load gets the same answers from the loaded index as from the original (``split``:
+    the band table sorted in threads, as a large index is)."""
+    if split:
+        monkeypatch.setattr(arrays, "SPLIT_SORT", 1)
+        monkeypatch.setattr("dupdetect.parallel.default_workers", lambda: 2)
     idx = StoryIndex(window=window)
     run_ops(idx, 700, seed=3)
     idx.save(tmp_path / "i.dds")

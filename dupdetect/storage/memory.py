@@ -14,7 +14,15 @@ import numpy as np
 from ..features import Profile, TermVector, row_ranges
 from ..lsh import band_keys
 from ..score import VECTORS, scores_to_flat
-from .arrays import BandTable, Columns, Grow, TermPool, TimeQueue, short_keys_of_band
+from .arrays import (
+    BandTable,
+    Columns,
+    Grow,
+    TermPool,
+    TimeQueue,
+    short_keys_of_band,
+    sort_hashed,
+)
 from .base import (
     EVENTS_KEPT,
     Candidates,
@@ -477,8 +485,10 @@ class MemoryStorage(Storage):
             k64 = band_keys(sigs[:, j * r : (j + 1) * r], 0, r)
             np.left_shift(short_keys_of_band(k64, j), np.uint64(32), out=packed[j], dtype=np.uint64)
             packed[j] |= low
-        flat = packed.ravel()
-        flat.sort()
+        from ..parallel import default_workers
+
+        flat = sort_hashed(packed.ravel(), default_workers())
+        del packed
         self._table.keys = (flat >> np.uint64(32)).astype(np.uint32)
         self._table.slots = flat.astype(np.uint32).view(np.int32)  # the low 32 bits
 
