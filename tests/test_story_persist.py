@@ -276,3 +276,38 @@ def test_re_signed_files_with_wrong_block_contents_are_refused_or_usable(
         idx.story(s)
     idx.add("after-load", group_text(30, 0), published=T0)
     idx.query(group_text(0, 0))
+
+
+def test_a_mapped_file_loads_and_is_checked_like_a_read_one(saved, tmp_path, monkeypatch):
+    """Large files are memory-mapped, not read: the same index, and a damaged file is refused
+    the same way (the threshold is lowered so that a small file takes that path)."""
+    from dupdetect import persist
+
+    data, n = saved
+    path = tmp_path / "i.ddx"
+    path.write_bytes(data)
+    read = StoryIndex.load(path)
+    monkeypatch.setattr(persist, "MAP_BYTES", 0)
+    assert not isinstance(persist._read(path), bytes)  # mapped
+    mapped = StoryIndex.load(path)
+    assert len(mapped) == len(read) == n
+    probe = group_text(2, 5)
+    a, b = mapped.add("p", probe, published=T0), read.add("p", probe, published=T0)
+    assert (a.story_id, a.score) == (b.story_id, b.score)
+    bad = bytearray(data)
+    bad[len(bad) // 2] ^= 0x10
+    path.write_bytes(bytes(bad))
+    with pytest.raises(ValueError, match="checksum"):
+        StoryIndex.load(path)
+    path.write_bytes(b"PK\x03\x04" + data[4:])
+    with pytest.raises(ValueError, match="magic"):
+        StoryIndex.load(path)
+
+
+def test_story_ids_are_checked_in_one_pass():
+    from dupdetect.persist import _top_story
+
+    assert _top_story(["s-1", "s-12", "s-abcdef01-7", "s-12"]) == 12
+    assert _top_story([]) == 0
+    for bad in (["s-1", "x"], ["s-1\ns-2"], ["s-1", "s-2\n"], [3], ["s-" + "1" * 19], ["s-1 "]):
+        assert _top_story(bad) is None, bad

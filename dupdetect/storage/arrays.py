@@ -198,32 +198,38 @@ class TermPool:
 SPLIT_SORT = 1 << 22
 
 
-def sort_hashed(keys: np.ndarray, threads: int) -> np.ndarray:
-    """``np.sort(keys)`` of uint64 keys whose top bits are hash bits, on ``threads`` threads.
+def sorted_runs(keys: np.ndarray, threads: int) -> list[np.ndarray]:
+    """``np.sort(keys)`` of uint64 keys whose top bits are hash bits, as consecutive runs (their
+    concatenation is the sorted array), sorted on ``threads`` threads.
 
     The keys are split by their top bits into ranges of about equal size (hash bits are
-    uniform), the ranges laid one after another, and each sorted in place in its own thread
-    (numpy's sort releases the GIL): a loaded 1M-article index sorts 64 M band keys.
+    uniform) and each range is sorted in its own thread (numpy's sort releases the GIL): a
+    loaded 1M-article index sorts 64 M band keys. The caller writes the runs where it needs
+    them (no concatenated copy).
     """
     threads = min(threads, 8)
     if threads < 2 or keys.size < SPLIT_SORT:
-        return np.sort(keys)
+        return [np.sort(keys)]
     bits = max(1, (threads - 1).bit_length())
-    part = (keys >> np.uint64(64 - bits)).astype(np.uint8)
-    out = np.empty_like(keys)
-    views, at = [], 0
+    step = 1 << (64 - bits)
+    runs = []
     for r in range(1 << bits):
-        here = part == r
-        c = int(np.count_nonzero(here))
-        np.compress(here, keys, out=out[at : at + c])
-        views.append(out[at : at + c])
-        at += c
-    del part, here
+        lo, hi = r * step, (r + 1) * step  # [lo, hi): one range of the top bits
+        here = keys >= np.uint64(lo) if hi >= 1 << 64 else keys < np.uint64(hi)
+        if 0 < lo and hi < 1 << 64:
+            here &= keys >= np.uint64(lo)
+        runs.append(keys[here])  # boolean indexing: np.compress(out=) is 5x slower here
     from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(threads) as ex:
-        list(ex.map(np.ndarray.sort, views))
-    return out
+        list(ex.map(np.ndarray.sort, runs))
+    return runs
+
+
+def sort_hashed(keys: np.ndarray, threads: int) -> np.ndarray:
+    """``np.sort(keys)`` through :func:`sorted_runs`."""
+    runs = sorted_runs(keys, threads)
+    return runs[0] if len(runs) == 1 else np.concatenate(runs)
 
 
 # ------------------------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from .arrays import (
     TermPool,
     TimeQueue,
     short_keys_of_band,
-    sort_hashed,
+    sorted_runs,
 )
 from .base import (
     EVENTS_KEPT,
@@ -487,10 +487,16 @@ class MemoryStorage(Storage):
             packed[j] |= low
         from ..parallel import default_workers
 
-        flat = sort_hashed(packed.ravel(), default_workers())
+        runs = sorted_runs(packed.ravel(), default_workers())
         del packed
-        self._table.keys = (flat >> np.uint64(32)).astype(np.uint32)
-        self._table.slots = flat.astype(np.uint32).view(np.int32)  # the low 32 bits
+        keys, slots = np.empty(b * n, np.uint32), np.empty(b * n, np.uint32)
+        at = 0
+        for run in runs:
+            keys[at : at + run.size] = run >> np.uint64(32)
+            slots[at : at + run.size] = run  # the low 32 bits
+            at += run.size
+        del runs
+        self._table.keys, self._table.slots = keys, slots.view(np.int32)
 
     def nbytes(self) -> dict[str, int]:
         """Bytes held in arrays, by part (Python objects not counted)."""
