@@ -185,3 +185,36 @@ def test_symlink_to_a_device_and_broken_symlink_named_explicitly(tmp_path: Path)
         f"a broken symlink (to {str(tmp_path / 'gone.txt')!r}, which does not exist), not a "
         "regular file; fix or remove the link"
     )
+
+
+def test_a_file_larger_than_its_stat_said_is_read_whole_or_refused(tmp_path, monkeypatch):
+    """read_all asks for the stat's size (not max_bytes): a file that grew after the stat is
+    still read to the end, and one that grew past max_bytes is still refused."""
+    import dupdetect.io.files as files
+
+    path = tmp_path / "grown.txt"
+    path.write_bytes(b"x" * 1000)
+    real = os.fstat
+
+    def stale(fd):  # the stat of a file that then grew
+        st = real(fd)
+        return os.stat_result(
+            (
+                st.st_mode,
+                st.st_ino,
+                st.st_dev,
+                st.st_nlink,
+                st.st_uid,
+                st.st_gid,
+                10,
+                st.st_atime,
+                st.st_mtime,
+                st.st_ctime,
+            )
+        )
+
+    monkeypatch.setattr(os, "fstat", stale)
+    assert files.read_all(str(path), 10_000) == b"x" * 1000
+    assert files.read_all(str(path), None) == b"x" * 1000
+    refused = files.read_all(str(path), 500)
+    assert isinstance(refused, files.ReadError) and "over max_bytes=500" in refused.message
