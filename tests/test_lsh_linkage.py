@@ -110,3 +110,27 @@ def test_windowed_candidates_are_the_in_window_ones(seed, n, undated, window) ->
     got = candidate_pairs(sigs, 8, 2, eligible=eligible, times=times, window=window)
     got = got[~outside_window(times, window, got)]
     assert {tuple(p) for p in got.tolist()} == {tuple(p) for p in full.tolist()}
+
+
+@pytest.mark.parametrize("threshold", [0.0, 0.075, 0.2, 0.4])
+def test_two_pass_estimate_filter_is_the_exact_one(threshold) -> None:
+    """The low-byte pass only drops pairs the exact estimate would drop: pairs built with
+    counts of equal values around the threshold, and with values that differ but share their
+    low byte (the bound over-counts them: the exact pass must then decide)."""
+    from dupdetect.lsh import estimate_at_least, estimated_jaccard_pairs
+
+    rng = np.random.default_rng(5)
+    n, k = 400, 128
+    sig = rng.integers(0, 2**32, (n, k), dtype=np.uint64).astype(np.uint32)
+    for r in range(1, n, 2):  # row r shares m values with row r-1, and some low bytes more
+        m = int(rng.integers(0, 60))
+        cols = rng.choice(k, m + 20, replace=False)
+        sig[r, cols[:m]] = sig[r - 1, cols[:m]]
+        fake = cols[m:]
+        sig[r, fake] = (sig[r - 1, fake] & 0xFF) | (sig[r, fake] & 0xFFFFFF00)
+        sig[r, fake] ^= np.uint32(0x100)  # the same low byte, another value
+    pairs = np.array([[r - 1, r] for r in range(1, n, 2)] + [[0, r] for r in range(2, n)])
+    want = estimated_jaccard_pairs(sig, pairs) >= threshold
+    got = estimate_at_least(sig, pairs, threshold)
+    assert np.array_equal(got, want)
+    assert 0 < want.sum() < len(pairs) or threshold == 0.0
