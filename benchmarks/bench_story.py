@@ -34,6 +34,7 @@ import random
 import sys
 import time
 from contextlib import nullcontext
+from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
@@ -134,7 +135,10 @@ def run_one(backend: str, n: int, args: argparse.Namespace, sentences, sent_term
     step = 1.0 if args.span_days is None else args.span_days * 86400 / n
     window = None if args.window is None else args.window * 3600
     with redis_url() if backend == "redis" else nullcontext(None) as url:
-        idx = StoryIndex(storage=url or "memory", window=window)
+        # a bare number is refused by StoryIndex (no unit): pass the window as a timedelta
+        idx = StoryIndex(
+            storage=url or "memory", window=None if window is None else timedelta(seconds=window)
+        )
 
         def mem() -> int:
             return idx.storage.r.info("memory")["used_memory"] if url else rss()
