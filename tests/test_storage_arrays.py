@@ -70,6 +70,38 @@ def test_band_table_proposes_exactly_the_documents_sharing_a_band_key(monkeypatc
             assert table.gather(keys[q].tolist(), sigs, rows).tolist() == want
 
 
+@pytest.mark.parametrize("merged", [True, False])
+@pytest.mark.parametrize("count", [3, 150])  # a lookup per key, or one pass over everything
+def test_removing_many_slots_at_once_equals_removing_them_one_by_one(monkeypatch, merged, count):
+    """An eviction takes many records out of the band table in one pass (remove_many): the
+    table answers as after the same removals one by one, whether the entries sit in the sorted
+    arrays or among the recent inserts."""
+    monkeypatch.setattr(BandTable, "min_merge", 10**9 if not merged else 40)
+    rng = np.random.default_rng(9)
+    bands, rows, n = 16, 2, 400
+    sigs = rng.integers(0, 6, size=(n, bands * rows), dtype=np.uint32)
+    keys = np.stack(
+        [band_keys(sigs[:, j * rows : (j + 1) * rows], 0, rows) for j in range(bands)], 1
+    )
+    one, many = BandTable(), BandTable()
+    for t in (one, many):
+        for s in range(n):
+            t.add(s, keys[s].tolist())
+        if merged:
+            t.merge()
+    assert bool(one.recent) is not merged
+    gone = rng.choice(n, count, replace=False)
+    for d in gone.tolist():
+        one.remove(d, keys[d].tolist())
+    many.remove_many(gone, keys[gone])
+    assert many.n_recent == one.n_recent  # (tombstones may be purged at other times)
+    live = set(range(n)) - set(gone.tolist())
+    for q in range(0, n, 7):
+        want = sorted(x for x in live if (keys[x] == keys[q]).any())
+        assert many.gather(keys[q].tolist(), sigs, rows).tolist() == want
+        assert one.gather(keys[q].tolist(), sigs, rows).tolist() == want
+
+
 def test_time_queue_pops_oldest_first(monkeypatch):
     monkeypatch.setattr(TimeQueue, "min_merge", 3)
     q, rng = TimeQueue(), random.Random(2)

@@ -302,6 +302,67 @@ class BandTable:
         if self.dead > max(self.min_merge, self.keys.size // 8):
             self.merge()
 
+    def remove_many(self, slots: np.ndarray, keys: np.ndarray) -> None:
+        """:meth:`remove` of many slots at once (an eviction): ``keys`` is ``(len(slots),
+        bands)`` uint64, row ``i`` the band keys of ``slots[i]``. Two binary searches for all
+        of them instead of two per slot; where the removed keys' buckets hold more entries than
+        a quarter of the table (keys shared by many articles), one pass over the whole table
+        instead, and likewise over the recent inserts."""
+        slots = np.asarray(slots, dtype=np.int64)
+        if slots.size == 0:
+            return
+        bands = keys.shape[1]
+        sk = np.stack([short_keys_of_band(keys[:, j], j) for j in range(bands)], axis=1)
+        if self.recent:
+            self._remove_recent(slots, sk)
+        flat = sk.ravel()
+        whole = flat.size * 8 > self.keys.size  # as many lookups as an eighth of the table
+        if not whole:
+            lo = np.searchsorted(self.keys, flat, "left")
+            hi = np.searchsorted(self.keys, flat, "right")
+            span = hi - lo
+            whole = int(span.sum()) > self.keys.size // 4
+        if whole:
+            removed = np.zeros(int(max(slots.max(), self.slots.max(initial=0))) + 1, bool)
+            removed[slots] = True
+            gone = np.flatnonzero(removed[np.maximum(self.slots, 0)] & (self.slots >= 0))
+        else:
+            idx = row_ranges(lo, span)
+            owner = np.repeat(np.repeat(slots, bands), span)
+            gone = idx[self.slots[idx] == owner]
+        self.slots[gone] = -1
+        self.dead += gone.size
+        if self.dead > max(self.min_merge, self.keys.size // 8):
+            self.merge()
+
+    def _remove_recent(self, slots: np.ndarray, sk: np.ndarray) -> None:
+        recent = self.recent
+        if sk.size > len(recent):  # fewer recent keys than removed ones: filter them all
+            drop = set(slots.tolist())
+            kept: dict[int, int | list[int]] = {}
+            for k, hit in recent.items():
+                if type(hit) is int:
+                    if hit not in drop:
+                        kept[k] = hit
+                    continue
+                left = [x for x in hit if x not in drop]  # type: ignore[union-attr]
+                if left:
+                    kept[k] = left[0] if len(left) == 1 else left
+            self.n_recent = sum(len(h) if isinstance(h, list) else 1 for h in kept.values())
+            self.recent = kept
+            return
+        for slot, row in zip(slots.tolist(), sk.tolist()):
+            for k in row:
+                got = recent.get(k)
+                if got == slot:
+                    del recent[k]
+                    self.n_recent -= 1
+                elif isinstance(got, list) and slot in got:
+                    got.remove(slot)
+                    self.n_recent -= 1
+                    if len(got) == 1:
+                        recent[k] = got[0]
+
     def merge(self) -> None:
         """Fold the recent inserts into the sorted arrays and purge tombstones."""
         ks: list[int] = []

@@ -306,8 +306,8 @@ class MemoryStorage(Storage):
                 held = self._ids.get(rec.doc_id)
                 if held is not None and held not in deleted:
                     raise ValueError(f"doc_id {rec.doc_id!r} is already indexed")
-            for rec, _, _ in change.delete:
-                self._delete(rec.num)
+            gone = [self._delete(rec.num) for rec, _, _ in change.delete]
+            self._unindex([slot for slot in gone if slot is not None])  # before slots are reused
             for rec, story, keys in change.insert:
                 self._insert(rec, story, keys)
             for nums, retired, survivor in change.moves:
@@ -333,10 +333,22 @@ class MemoryStorage(Storage):
             self._retired[old] = survivor
         self._absorbed.setdefault(survivor, set()).update(moved)
 
-    def _delete(self, num: int) -> None:
+    def _unindex(self, slots: list[int]) -> None:
+        """Take deleted records' slots out of the band table, all in one pass."""
+        if not slots:
+            return
+        b, r = self._bands, self._rows
+        rows = np.asarray(slots, dtype=np.int64)
+        sigs = self._sigs[rows, : b * r]
+        keys = np.stack([band_keys(sigs, j * r, (j + 1) * r) for j in range(b)], axis=1)
+        self._table.remove_many(rows, keys)
+
+    def _delete(self, num: int) -> int | None:
+        """Forget record ``num``; its slot if the band table still holds it (the caller
+        removes it there: :meth:`_unindex`), else None."""
         slot = self._slot_of.pop(num, None)
         if slot is None:
-            return
+            return None
         self._cache.pop(num, None)
         doc, story = self._doc[slot], self._story[slot]
         if self._ids.get(doc) == num:  # type: ignore[arg-type]
@@ -351,16 +363,14 @@ class MemoryStorage(Storage):
             m.remove(num)  # type: ignore[union-attr]
             if len(m) == 1:  # type: ignore[arg-type]
                 self._stories[story] = m[0]  # type: ignore[index]
-        if self._flags.a[slot] & _INDEXED:
-            b, r = self._bands, self._rows
-            keys = band_keys(self._sigs[slot, : b * r].reshape(b, r), 0, r).tolist()
-            self._table.remove(slot, keys)
+        indexed = bool(self._flags.a[slot] & _INDEXED)
         self._terms.drop(slot)
         self._odd_sig.pop(slot, None)
         self._meta.pop(slot, None)
         self._doc[slot] = self._story[slot] = None
         self._num.a[slot], self._pub.a[slot], self._flags.a[slot] = -1, -np.inf, 0
         self._free.append(slot)
+        return slot if indexed else None
 
     def clear(self) -> None:
         with self._lock:
