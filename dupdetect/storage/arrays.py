@@ -237,9 +237,10 @@ _SALT = np.uint64(0x9E3779B97F4A7C15)
 
 
 def short_keys(keys: Sequence[int] | np.ndarray) -> np.ndarray:
-    """The 32-bit table key of band ``j``'s 64-bit key ``keys[j]`` (band number mixed in)."""
+    """The 32-bit table key of band ``j``'s 64-bit key ``keys[..., j]`` (band number mixed
+    in); a 2-d ``keys`` holds one document's band keys per row."""
     k = np.asarray(keys, dtype=np.uint64)
-    bands = np.arange(1, k.size + 1, dtype=np.uint64)
+    bands = np.arange(1, k.shape[-1] + 1, dtype=np.uint64)
     return (fmix64(k ^ (bands * _SALT)) >> np.uint64(32)).astype(np.uint32)
 
 
@@ -281,26 +282,8 @@ class BandTable:
         self._merge_in(short.ravel().astype(np.uint32), np.repeat(slots, keys.shape[1]))
 
     def remove(self, slot: int, keys: Sequence[int]) -> None:
-        sk = short_keys(keys)
-        recent = self.recent
-        for k in sk.tolist():
-            hit = recent.get(k)
-            if hit == slot:
-                del recent[k]
-                self.n_recent -= 1
-            elif isinstance(hit, list) and slot in hit:
-                hit.remove(slot)
-                self.n_recent -= 1
-                if len(hit) == 1:
-                    recent[k] = hit[0]
-        lo = np.searchsorted(self.keys, sk, "left")
-        hi = np.searchsorted(self.keys, sk, "right")
-        idx = row_ranges(lo, hi - lo)
-        gone = idx[self.slots[idx] == slot]
-        self.slots[gone] = -1
-        self.dead += gone.size
-        if self.dead > max(self.min_merge, self.keys.size // 8):
-            self.merge()
+        """Take ``slot`` out under its band keys ``keys`` (:meth:`remove_many` of one)."""
+        self.remove_many(np.array([slot]), np.asarray(keys, dtype=np.uint64)[None, :])
 
     def remove_many(self, slots: np.ndarray, keys: np.ndarray) -> None:
         """:meth:`remove` of many slots at once (an eviction): ``keys`` is ``(len(slots),
@@ -312,7 +295,7 @@ class BandTable:
         if slots.size == 0:
             return
         bands = keys.shape[1]
-        sk = np.stack([short_keys_of_band(keys[:, j], j) for j in range(bands)], axis=1)
+        sk = short_keys(keys)
         if self.recent:
             self._remove_recent(slots, sk)
         flat = sk.ravel()
@@ -352,16 +335,21 @@ class BandTable:
             self.recent = kept
             return
         for slot, row in zip(slots.tolist(), sk.tolist()):
-            for k in row:
-                got = recent.get(k)
-                if got == slot:
-                    del recent[k]
-                    self.n_recent -= 1
-                elif isinstance(got, list) and slot in got:
-                    got.remove(slot)
-                    self.n_recent -= 1
-                    if len(got) == 1:
-                        recent[k] = got[0]
+            self._drop_recent(slot, row)
+
+    def _drop_recent(self, slot: int, short: list[int]) -> None:
+        """Take ``slot`` out of the recent inserts under each of its table keys ``short``."""
+        recent = self.recent
+        for k in short:
+            hit = recent.get(k)
+            if hit == slot:
+                del recent[k]
+                self.n_recent -= 1
+            elif isinstance(hit, list) and slot in hit:
+                hit.remove(slot)
+                self.n_recent -= 1
+                if len(hit) == 1:
+                    recent[k] = hit[0]
 
     def merge(self) -> None:
         """Fold the recent inserts into the sorted arrays and purge tombstones."""
