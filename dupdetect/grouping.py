@@ -127,8 +127,8 @@ def group(
     latest known publication time.
     Shared by :func:`cluster`, :func:`cluster_texts` and the Spark driver's equality checks.
     ``on_stage(name, **sizes)`` is called as each stage ends (progress reporting).
-    ``workers``: processes that score the candidate pairs (:func:`dupdetect.parallel.score_pairs`;
-    the same scores in any number).
+    ``workers``: processes that band the signatures (:func:`dupdetect.lsh.propose`) and score
+    the candidate pairs (:func:`dupdetect.parallel.score_pairs`); the same result in any number.
     """
     stage = on_stage or (lambda name, **sizes: None)
     n = len(features)
@@ -142,6 +142,7 @@ def group(
         window=window,
         min_estimate=settings.prefilter * settings.candidate_threshold,
         exact_window=True,
+        workers=workers,
     )
     pairs = found.pairs
     stage("candidates", band_proposals=found.proposed, kept=len(pairs))

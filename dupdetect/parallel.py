@@ -41,6 +41,7 @@ __all__ = [
     "auto_start_method",
     "return_freed_memory",
     "score_pairs",
+    "forked_map",
 ]
 
 #: Documents per task: big enough that pickling and scheduling cost little, small enough that a
@@ -268,14 +269,49 @@ def featurize_parallel(
 #: Below this many pairs, scoring in one process is cheaper than forking.
 PARALLEL_PAIRS = 100_000
 _SCORE_ALIGN = 2048  # :func:`dupdetect.score.cosines` chunk: slices start on its boundaries
-# the batch and pairs forked scorers read: inherited through fork, never pickled
-_scoring: tuple[Features, np.ndarray] | None = None
+# what forked children read (forked_map's state): inherited through fork, never pickled
+_forked_state: Any = None
 
 
-def _score_slice(bounds: tuple[int, int]) -> np.ndarray:
-    if _scoring is None:
-        raise RuntimeError("internal: _score_slice outside score_pairs")
-    features, pairs = _scoring
+def _forked_task(call: tuple[Callable[[Any, Any], Any], Any]) -> Any:
+    func, task = call
+    return func(_forked_state, task)
+
+
+def forked_map(
+    func: Callable[[Any, Any], Any], state: Any, tasks: Sequence[Any], workers: int
+) -> list[Any] | None:
+    """``[func(state, task) for task in tasks]`` in up to ``workers`` forked processes.
+
+    ``state`` (a batch's arrays) reaches the children through fork's copy-on-write pages and is
+    never pickled; ``func`` (a module-level function), each task and each result are. Returns
+    None where that cannot be done: fork is not safe (another thread runs, not Linux), or, with
+    a RuntimeWarning, the fork is refused or a child dies (out of memory); the caller then does
+    the work in this process.
+    """
+    global _forked_state
+    if not fork_is_safe():
+        return None
+    _forked_state = state
+    gc.freeze()  # the children's garbage collector then leaves the parent's objects' pages shared
+    try:
+        with ProcessPoolExecutor(min(workers, len(tasks)), mp_context=mp.get_context("fork")) as ex:
+            return list(ex.map(_forked_task, [(func, t) for t in tasks]))
+    except (OSError, BrokenProcessPool) as e:  # fork refused, a child killed (out of memory)
+        warnings.warn(
+            f"{len(tasks)} tasks in forked processes failed ({e!r}); doing them in this "
+            "process instead (same result, slower)",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+        return None
+    finally:
+        gc.unfreeze()
+        _forked_state = None
+
+
+def _score_slice(state: tuple[Features, np.ndarray], bounds: tuple[int, int]) -> np.ndarray:
+    features, pairs = state
     return features.similarities(pairs[bounds[0] : bounds[1]])
 
 
@@ -287,27 +323,13 @@ def score_pairs(features: Features, pairs: np.ndarray, workers: int = 1) -> np.n
     one process; the children read the batch through fork's copy-on-write pages and send back
     only their scores.
     """
-    global _scoring
     m = len(pairs)
-    if workers <= 1 or m < PARALLEL_PAIRS or not fork_is_safe():
+    if workers <= 1 or m < PARALLEL_PAIRS:
         return features.similarities(pairs)
     step = -(-m // workers)
     step = -(-step // _SCORE_ALIGN) * _SCORE_ALIGN
     bounds = [(lo, min(lo + step, m)) for lo in range(0, m, step)]
-    _scoring = (features, pairs)
-    gc.freeze()  # the children's garbage collector then leaves the parent's objects' pages shared
-    try:
-        with ProcessPoolExecutor(len(bounds), mp_context=mp.get_context("fork")) as ex:
-            parts = list(ex.map(_score_slice, bounds))
-    except (OSError, BrokenProcessPool) as e:  # fork refused, a child killed (out of memory)
-        warnings.warn(
-            f"scoring {m:,} pairs in {len(bounds)} processes failed ({e!r}); "
-            "scoring them in this process instead (same result, slower)",
-            RuntimeWarning,
-            stacklevel=2,
-        )
+    parts = forked_map(_score_slice, (features, pairs), bounds, workers)
+    if parts is None:
         return features.similarities(pairs)
-    finally:
-        gc.unfreeze()
-        _scoring = None
     return np.concatenate(parts)

@@ -100,7 +100,7 @@ def test_group_is_the_same_with_forked_scoring(forked):
     assert len(one[1]) > 50  # pairs were verified, so the comparison means something
 
 
-def _die(bounds):  # a scoring child killed (as by the out-of-memory killer)
+def _die(state, bounds):  # a scoring child killed (as by the out-of-memory killer)
     os._exit(9)
 
 
@@ -109,7 +109,7 @@ def test_a_killed_scorer_falls_back_to_one_process(forked, monkeypatch):
     i, j = np.triu_indices(len(features), 1)
     pairs = np.stack([i, j], axis=1).astype(np.int64)
     monkeypatch.setattr(parallel, "_score_slice", _die)
-    with pytest.warns(RuntimeWarning, match="scoring them in this process instead"):
+    with pytest.warns(RuntimeWarning, match="in this process instead"):
         got = parallel.score_pairs(features, pairs, workers=2)
     assert forked == [2]
     assert np.array_equal(got, features.similarities(pairs))
@@ -139,3 +139,22 @@ def test_member_scores_from_what_group_scored_equal_scoring_again():
     again = member_scores_many(features, g.clusters)
     looked_up = member_scores_many(features, g.clusters, g.scored)
     assert all(np.array_equal(a, b) for a, b in zip(again, looked_up))
+
+
+@pytest.mark.parametrize("window", [None, 3600.0])
+def test_bands_split_over_forked_processes_propose_the_same_pairs(forked, monkeypatch, window):
+    from dupdetect import lsh
+
+    monkeypatch.setattr(lsh, "PARALLEL_DOCS", 1)
+    features = featurize(_texts(), Settings())
+    times = np.arange(len(features), dtype=np.float64) * 120.0
+    times[::7] = np.nan  # undated documents pair with their whole bucket
+    s = Settings()
+    bands, rows = s.lsh_params
+    kw = dict(times=times, window=window, min_estimate=0.075, exact_window=True)
+    one = lsh.propose(features.signatures, bands, rows, ~features.short, **kw)
+    assert forked == []
+    three = lsh.propose(features.signatures, bands, rows, ~features.short, workers=3, **kw)
+    assert forked == [3]
+    assert one.proposed == three.proposed and len(one.pairs) > 50
+    assert np.array_equal(one.pairs, three.pairs)
