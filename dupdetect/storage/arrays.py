@@ -226,12 +226,6 @@ def sorted_runs(keys: np.ndarray, threads: int) -> list[np.ndarray]:
     return runs
 
 
-def sort_hashed(keys: np.ndarray, threads: int) -> np.ndarray:
-    """``np.sort(keys)`` through :func:`sorted_runs`."""
-    runs = sorted_runs(keys, threads)
-    return runs[0] if len(runs) == 1 else np.concatenate(runs)
-
-
 # ------------------------------------------------------------------------------------------------
 _SALT = np.uint64(0x9E3779B97F4A7C15)
 
