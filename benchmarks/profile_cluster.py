@@ -4,7 +4,8 @@
 
 Reads ../shared/eval/saudinewsnet/*.zip (``_data.saudinewsnet``; skips when absent); prints
 seconds per stage, each stage rebuilt from public API (``dupdetect.parallel.featurize_parallel``,
-``_candidates.candidate_stage``, ``Features.similarities``, ``grouping.group``).
+``_candidates.candidate_stage``, ``Features.similarities``, ``grouping.group``), then
+``group()``'s own stages (``on_stage``) with ``--workers`` processes, as ``cluster()`` runs them.
 """
 
 from __future__ import annotations
@@ -43,7 +44,13 @@ def main() -> int:
     t2 = time.perf_counter()
     f.similarities(cand.kept)
     t3 = time.perf_counter()
-    group(f, s)
+    stages: list[tuple[str, float]] = []
+    group(
+        f,
+        s,
+        workers=a.workers,
+        on_stage=lambda name, **_: stages.append((name, time.perf_counter())),
+    )
     t4 = time.perf_counter()
     print(f"{len(texts)} articles, workers={a.workers}")
     print(f"featurize          {t1 - t0:6.1f} s")
@@ -53,6 +60,10 @@ def main() -> int:
     )
     print(f"verification       {t3 - t2:6.1f} s")
     print(f"group() in full    {t4 - t3:6.1f} s  (candidates + prefilter + verify + linkage)")
+    last = t3
+    for name, t in stages:  # group()'s own stages, with as many processes as featurized
+        print(f"  group: {name:<10} {t - last:6.1f} s")
+        last = t
     return 0
 
 
