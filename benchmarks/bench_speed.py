@@ -1,6 +1,7 @@
 """Speed of dupdetect against datasketch and rensa, side by side, in one run.
 
     python benchmarks/bench_speed.py [--quick] [--sections throughput,accuracy,parallel,profile,e2e]
+    python benchmarks/bench_speed.py --sections e2e --e2e-tools dupdetect-2workers,rensa --repeat 3
 
 Sections (SaudiNewsNet through ``_data.saudinewsnet``; skipped cleanly when absent):
 
@@ -260,34 +261,49 @@ def _time_v(cmd: list[str]) -> tuple[float, float, str]:
     return secs, rss_kb / 1024 / 1024, p.stdout.strip().splitlines()[-1]
 
 
-def bench_e2e(texts: list[str], tools: list[str]) -> dict:
+def bench_e2e(texts: list[str], tools: list[str], repeat: int = 1) -> dict:
+    """Each tool's job in a subprocess, ``repeat`` rounds; the tools take turns inside a round
+    (the order rotates each round), so a slow spell of the shared machine falls on all of them.
+    Reports each round's walls, the median wall and the median of the per-round ratios."""
     if not os.path.exists("/usr/bin/time"):
         _print("\n## 2. End to end: skipped, /usr/bin/time missing (apt-get install -y time)")
         return {}
     skipped = [t for t in tools if t == "rensa" and not _have("rensa")]
     tools = [t for t in tools if t not in skipped]
-    res = {}
+    walls: dict[str, list[float]] = {t: [] for t in tools}
+    rss: dict[str, float] = {}
+    outs: dict[str, str] = {}
     with tempfile.TemporaryDirectory() as d:
         for i, t in enumerate(texts):
             with open(os.path.join(d, f"{i:06d}.txt"), "w", encoding="utf-8") as f:
                 f.write(t)
         _print(
             f"\n## 2. End to end ({len(texts)} .txt files; each run a subprocess under "
-            "/usr/bin/time -v)\n"
+            f"/usr/bin/time -v; {repeat} round(s), the tools taking turns)\n"
         )
-        _print("| tool | wall s | peak RSS GB | output |")
-        _print("|---|---:|---:|---|")
-        for tool in tools:
-            cmd = [sys.executable, os.path.abspath(__file__), "--job", tool, d]
-            wall, rss, out = _time_v(cmd)
-            res[tool] = (wall, rss)
-            _print(f"| {tool} | {wall:.1f} | {rss:.2f} | {out} |")
+        for r in range(repeat):
+            for tool in tools[r % len(tools) :] + tools[: r % len(tools)]:
+                cmd = [sys.executable, os.path.abspath(__file__), "--job", tool, d]
+                wall, peak, out = _time_v(cmd)
+                walls[tool].append(wall)
+                rss[tool], outs[tool] = max(peak, rss.get(tool, 0.0)), out
+    _print("| tool | wall s (median) | each round | peak RSS GB | output |")
+    _print("|---|---:|---|---:|---|")
+    for tool in tools:
+        each = ", ".join(f"{w:.1f}" for w in walls[tool])
+        _print(
+            f"| {tool} | {np.median(walls[tool]):.1f} | {each} | {rss[tool]:.2f} | {outs[tool]} |"
+        )
     if skipped:
         _print(f"Not installed, skipped: {', '.join(skipped)} (pip install rensa)")
-    if "rensa" in res:
-        for tool, (w, r) in res.items():
-            _print(f"- {tool}: wall {w / res['rensa'][0]:.2f}x rensa, RSS {r:.2f} GB")
-    return res
+    if "rensa" in walls:
+        for tool in tools:
+            ratios = np.array(walls[tool]) / np.array(walls["rensa"])
+            _print(
+                f"- {tool}: wall {np.median(ratios):.2f}x rensa (median of the rounds; rounds "
+                f"{', '.join(f'{x:.2f}' for x in ratios)}), peak RSS {rss[tool]:.2f} GB"
+            )
+    return {t: (float(np.median(walls[t])), rss[t]) for t in tools}
 
 
 # ----------------------------------------------------------------------------- 4 accuracy
@@ -424,9 +440,14 @@ def main(argv: list[str] | None = None) -> None:
         default="dupdetect,dupdetect-2workers,rensa,datasketch",
         help="end-to-end runs, comma-separated",
     )
+    ap.add_argument(
+        "--repeat", type=int, default=1, help="end-to-end rounds (the tools take turns in each)"
+    )
     ap.add_argument("--job", nargs=2, metavar=("TOOL", "DIR"), help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
     sections = a.sections.split(",")
+    if a.repeat < 1:
+        ap.error(f"--repeat must be at least 1, got {a.repeat}")
     unknown = sorted(set(sections) - {"throughput", "accuracy", "parallel", "profile", "e2e"})
     if unknown:
         ap.error(
@@ -478,7 +499,7 @@ def main(argv: list[str] | None = None) -> None:
         bench_profile(texts[: 2000 if q else 4000])
     if "e2e" in sections:
         e2e = texts[:3000] if q else texts
-        bench_e2e(e2e, a.e2e_tools.split(","))
+        bench_e2e(e2e, a.e2e_tools.split(","), a.repeat)
     _print(f"\nload average at end {os.getloadavg()[0]:.1f} (machine shared with other jobs)")
 
 

@@ -150,7 +150,6 @@ def group(
     strong = sims >= pair_thresholds(features.latin, pairs, settings)
     stage("verify", verified_pairs=int(strong.sum()))
     comps = components(n, pairs[strong])
-    clusters: list[list[int]] = []
     dense = [c for c in comps if 2 < len(c) <= DENSE_COMPONENT]
     dense_pairs = all_pairs(dense)  # every pair of every small component, scored in one call
     scored = PairScores(pairs, sims)  # the candidates' scores are not computed twice
@@ -159,23 +158,83 @@ def group(
     dense_sims = dense_raw.copy()
     dense_sims[outside_window(times, window, dense_pairs)] = 0.0
     bounds = np.cumsum([0] + [len(c) * (len(c) - 1) // 2 for c in dense])
-    dense_at = {id(c): k for k, c in enumerate(dense)}
-    for comp in comps:
-        if len(comp) <= 2:
-            clusters.append(comp)
-            continue
-        if len(comp) <= DENSE_COMPONENT:
-            k = dense_at[id(comp)]
-            cp, cs = dense_pairs[bounds[k] : bounds[k + 1]], dense_sims[bounds[k] : bounds[k + 1]]
-            edges = zip(cp[:, 0].tolist(), cp[:, 1].tolist(), cs.tolist())
-        else:
-            inside = np.isin(pairs[:, 0], comp) & np.isin(pairs[:, 1], comp)
-            edges = zip(pairs[inside, 0].tolist(), pairs[inside, 1].tolist(), sims[inside].tolist())
-        thr = settings.threshold_for(bool(features.latin[comp].all()))
-        clusters.extend(average_linkage(comp, edges, thr, times=times, window=window))
+    links = _Links([c for c in comps if len(c) > 2], dense_pairs, dense_sims, bounds)
+    links.candidates, links.candidate_sims = pairs, sims
+    links.latin, links.settings, links.times, links.window = features.latin, settings, times, window
+    clusters = [c for c in comps if len(c) <= 2] + links.run(workers)
     clusters.sort(key=lambda g: g[0])
     stage("group", components=len(comps))
     return Grouping(clusters, pairs[strong], sims[strong], scored)
+
+
+#: Average linkage runs in forked processes (``workers`` > 1) only when the components to cut
+#: hold at least this many candidate edges: below it a fork costs more than it saves.
+PARALLEL_EDGES = 100_000
+
+
+class _Links:
+    """The components of more than two members, cut by average linkage; one job a component,
+    in this process or spread over forked ones (each component's result depends on it alone)."""
+
+    candidates: np.ndarray  # the candidate pairs and their scores (for large components)
+    candidate_sims: np.ndarray
+    latin: np.ndarray
+    settings: Settings
+    times: np.ndarray | None
+    window: float | None
+
+    def __init__(
+        self,
+        comps: list[list[int]],
+        dense_pairs: np.ndarray,
+        dense_sims: np.ndarray,
+        bounds: np.ndarray,
+    ) -> None:
+        self.comps = comps
+        self.dense_pairs, self.dense_sims, self.bounds = dense_pairs, dense_sims, bounds
+        # the k-th small component's pairs sit at bounds[k]:bounds[k + 1] of dense_pairs
+        small = (c for c in comps if len(c) <= DENSE_COMPONENT)
+        self.dense_at = {id(c): k for k, c in enumerate(small)}
+        # work per component: its pair count (every pair of a small one is an edge)
+        self.cost = np.array([len(c) * (len(c) - 1) // 2 for c in comps], dtype=np.int64)
+
+    def cut(self, i: int) -> list[list[int]]:
+        comp = self.comps[i]
+        k = self.dense_at.get(id(comp))
+        if k is not None:
+            a, b = self.bounds[k], self.bounds[k + 1]
+            cp, cs = self.dense_pairs[a:b], self.dense_sims[a:b]
+        else:
+            cand = self.candidates
+            inside = np.isin(cand[:, 0], comp) & np.isin(cand[:, 1], comp)
+            cp, cs = cand[inside], self.candidate_sims[inside]
+        edges = zip(cp[:, 0].tolist(), cp[:, 1].tolist(), cs.tolist())
+        thr = self.settings.threshold_for(bool(self.latin[comp].all()))
+        return average_linkage(comp, edges, thr, times=self.times, window=self.window)
+
+    def cut_range(self, span: tuple[int, int]) -> list[list[int]]:
+        return [g for i in range(*span) for g in self.cut(i)]
+
+    def run(self, workers: int) -> list[list[int]]:
+        """Every component's clusters, the same in any number of ``workers``."""
+        total = int(self.cost.sum())
+        if workers > 1 and total >= PARALLEL_EDGES and len(self.comps) > 1:
+            from .parallel import forked_map
+
+            # contiguous ranges of about equal work, a few per worker to even out the tail
+            ends = np.searchsorted(
+                np.cumsum(self.cost), np.linspace(0, total, 2 * workers + 1)[1:-1]
+            )
+            cuts = sorted({0, len(self.comps), *(int(e) + 1 for e in ends)})
+            spans = [(a, min(b, len(self.comps))) for a, b in zip(cuts, cuts[1:]) if a < b]
+            parts = forked_map(_cut_range, self, spans, workers)
+            if parts is not None:
+                return [g for part in parts for g in part]
+        return self.cut_range((0, len(self.comps)))
+
+
+def _cut_range(links: _Links, span: tuple[int, int]) -> list[list[int]]:
+    return links.cut_range(span)
 
 
 def pair_thresholds(latin: np.ndarray, pairs: np.ndarray, settings: Settings) -> np.ndarray:

@@ -158,3 +158,35 @@ def test_bands_split_over_forked_processes_propose_the_same_pairs(forked, monkey
     assert forked == [3]
     assert one.proposed == three.proposed and len(one.pairs) > 50
     assert np.array_equal(one.pairs, three.pairs)
+
+
+@pytest.mark.parametrize("window", [None, 3600.0])
+@pytest.mark.parametrize("dense", [200, 4])  # 4: components of 5+ members take the isin path
+def test_linkage_split_over_forked_processes_gives_the_same_clusters(
+    forked, monkeypatch, window, dense
+):
+    from dupdetect import grouping
+
+    monkeypatch.setattr(grouping, "DENSE_COMPONENT", dense)
+    # one component that linkage cuts in twelve, and four stories of their own words each
+    rng = np.random.default_rng(3)
+    apart = []
+    for _ in range(4):
+        own = [a + b for a, b in rng.choice(WORDS, (30, 2))]
+        apart += [" ".join(np.roll(own, k)[:27]) for k in range(6)]
+    features = featurize(_texts() + apart, Settings())
+    times = np.arange(len(features), dtype=np.float64) * 600.0
+    kw = dict(times=times, window=window)
+    one = group(features, Settings(), **kw)
+    monkeypatch.setattr(grouping, "PARALLEL_EDGES", 10**9)
+    before = len(forked)
+    group(features, Settings(), workers=3, **kw)
+    scoring_pools = len(forked) - before  # the pools that scoring alone starts
+    monkeypatch.setattr(grouping, "PARALLEL_EDGES", 1)
+    before = len(forked)
+    three = group(features, Settings(), workers=3, **kw)
+    assert len(forked) - before == scoring_pools + 1  # one more pool: the linkage's
+    big = [c for c in one.clusters if len(c) > 2]
+    assert len(big) >= 16 and (dense == 200 or any(len(c) > dense for c in big))
+    assert one.clusters == three.clusters
+    assert np.array_equal(one.pairs, three.pairs)
