@@ -12,6 +12,7 @@ from member ids, not positions, so the same inputs give the same clusters and id
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -33,10 +34,17 @@ __all__ = ["cluster", "cluster_texts", "Clustering", "Cluster", "Member", "Pair"
 _BATCH = 2000
 
 
+# a run of characters that str.splitlines() does not break on: finditer gives the same lines
+# (empty ones aside) without splitting the whole article to read its first line
+_LINE_RE = re.compile("[^\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]+")
+
+
 def _title_of(text: str) -> str:
-    for line in text.splitlines():
-        if line.strip():
-            return line.strip()[:200]
+    """The first non-blank line of ``text``, stripped, at most 200 characters."""
+    for m in _LINE_RE.finditer(text):
+        line = m.group().strip()
+        if line:
+            return line[:200]
     return ""
 
 

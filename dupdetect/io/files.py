@@ -26,6 +26,7 @@ __all__ = [
     "check_chars",
     "decode_or_error",
     "file_id",
+    "forget_folders",
     "not_regular",
     "open_checked",
     "read_all",
@@ -40,16 +41,44 @@ DEFAULT_MAX_CHARS = 1_000_000
 
 def file_id(path: str) -> str:
     """The id of what a file holds: its resolved path (absolute, symlinks resolved), so one
-    file keeps one id whether it was named relatively, absolutely, by a folder or a glob."""
+    file keeps one id whether it was named relatively, absolutely, by a folder or a glob.
+
+    The same string as ``os.path.realpath(path)``. A file that is not itself a symlink is its
+    folder's resolved path plus its name; each folder is resolved once per reading run (see
+    :func:`forget_folders`): one ``lstat`` a file instead of one per path component.
+    """
     last = _last_id
     if last is not None and last[0] == path:  # the reader asks twice per file: one lstat a part
         return last[1]
-    resolved = os.path.realpath(path)
+    head, tail = os.path.split(path)
+    resolved = None
+    if tail not in ("", ".", ".."):
+        try:
+            plain = not stat.S_ISLNK(os.lstat(path).st_mode)
+        except OSError:
+            plain = False  # missing or unreadable: realpath says what it says of such a path
+        if plain:
+            # not abspath: it drops "x/.." before symlinks are resolved, realpath after
+            folder = head if os.path.isabs(head) else os.path.join(os.getcwd(), head)
+            real = _real_folders.get(folder)
+            if real is None:
+                real = _real_folders[folder] = os.path.realpath(folder)
+            resolved = os.path.join(real, tail)
+    if resolved is None:
+        resolved = os.path.realpath(path)
     globals()["_last_id"] = (path, resolved)
     return resolved
 
 
+def forget_folders() -> None:
+    """Forget the folders :func:`file_id` resolved (called as each reading run starts, so a
+    symlinked folder pointed elsewhere between two runs is resolved again)."""
+    _real_folders.clear()
+    globals()["_last_id"] = None
+
+
 _last_id: tuple[str, str] | None = None
+_real_folders: dict[str, str] = {}
 
 
 _KINDS: tuple[tuple[Callable[[int], bool], str], ...] = (

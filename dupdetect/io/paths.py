@@ -25,6 +25,7 @@ from .files import (
     broken_symlink,
     check_chars,
     file_id,
+    forget_folders,
     not_regular,
     read_text,
 )
@@ -259,6 +260,7 @@ class _Options:
 
 
 def _iter_inputs(items: list[str], opts: _Options) -> Iterator[Article | ReadError]:
+    forget_folders()
     ids = _UniqueIds()
     seen_files: set[str] = set()
     for item in items:
