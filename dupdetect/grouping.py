@@ -257,7 +257,9 @@ def all_pairs(groups: list[list[int]]) -> np.ndarray:
     return np.concatenate(parts) if parts else np.zeros((0, 2), dtype=np.int64)
 
 
-def _scores_from_pairs(k: int, s: np.ndarray) -> np.ndarray:
+def mean_scores(k: int, s: np.ndarray) -> np.ndarray:
+    """Each of ``k`` members' mean score to the others, from the scores ``s`` (float64) of
+    their pairs in ``np.triu_indices(k, 1)`` order."""
     iu, ju = np.triu_indices(k, k=1)
     m = np.zeros((k, k))
     m[iu, ju] = s
@@ -287,6 +289,6 @@ def member_scores_many(
             out.append(np.ones(1))
             continue
         n = k * (k - 1) // 2
-        out.append(_scores_from_pairs(k, sims[at : at + n]))  # type: ignore[index]
+        out.append(mean_scores(k, sims[at : at + n]))  # type: ignore[index]
         at += n
     return out

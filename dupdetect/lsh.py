@@ -196,7 +196,7 @@ def propose(
         raise ValueError("more than 2**31 documents in one batch; split the input")
     idx = np.arange(n, dtype=np.int64) if eligible is None else np.flatnonzero(eligible)
     # the low byte of every MinHash value: a first, 4x cheaper pass of the estimate filter
-    low = _low_bytes(signatures) if min_estimate is not None else None
+    low = low_bytes(signatures) if min_estimate is not None else None
     job = _BandJob(signatures, idx, rows, times, window, min_estimate, exact_window, low)
     parts = None
     if workers > 1 and n >= PARALLEL_DOCS and bands > 1:
@@ -265,6 +265,27 @@ def _band_range(job: _BandJob, bands: tuple[int, int]) -> tuple[list[np.ndarray]
     return out, proposed
 
 
+def band_codes(
+    signatures: np.ndarray,
+    eligible_rows: np.ndarray,
+    rows: int,
+    bands: tuple[int, int],
+    *,
+    min_estimate: float | None = None,
+    low: np.ndarray | None = None,
+) -> list[np.ndarray]:
+    """The pair codes (``a << 32 | b``, rows of ``signatures``, ``a < b``) of bands
+    ``bands[0]:bands[1]`` among ``eligible_rows``, one array per band, each filtered by the
+    MinHash estimate as :func:`propose` filters it (no time window); repeats across bands are
+    kept. What a Spark task does with its share of the bands (:mod:`dupdetect.spark.shared`).
+    ``low``: :func:`low_bytes` of ``signatures``, if at hand."""
+    if min_estimate is not None and low is None:
+        low = low_bytes(signatures)
+    idx = np.asarray(eligible_rows, dtype=np.int64)
+    job = _BandJob(signatures, idx, rows, None, None, min_estimate, False, low)
+    return _band_range(job, bands)[0]
+
+
 def _filtered(
     codes: np.ndarray,
     signatures: np.ndarray,
@@ -281,7 +302,7 @@ def _filtered(
     return codes[keep]
 
 
-def _low_bytes(signatures: np.ndarray) -> np.ndarray:
+def low_bytes(signatures: np.ndarray) -> np.ndarray:
     """The low byte of each (uint32) MinHash value, as a contiguous ``(n, k)`` uint8 matrix."""
     n, k = signatures.shape
     as_bytes = signatures.astype("<u4", copy=False).view(np.uint8).reshape(n, k, 4)
@@ -296,9 +317,9 @@ def estimate_at_least(
     Two equal values have equal low bytes, so the count of equal low bytes bounds the count of
     equal values from above: a pair whose low bytes already fall short is dropped without
     reading its full signatures (nearly all LSH proposals are chance collisions), and only the
-    rest get the exact estimate. ``low``: :func:`_low_bytes` of ``signatures`` if at hand.
+    rest get the exact estimate. ``low``: :func:`low_bytes` of ``signatures`` if at hand.
     """
-    low = _low_bytes(signatures) if low is None else low
+    low = low_bytes(signatures) if low is None else low
     k = signatures.shape[1]
     keep = np.zeros(len(pairs), dtype=bool)
     for s in range(0, len(pairs), 16384):

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..features import Features, TermMatrix, featurize
-from ..grouping import cluster_id, member_scores, pair_thresholds
+from ..grouping import cluster_id, mean_scores, member_scores, pair_thresholds
 from ..linkage import average_linkage
 from ..lsh import all_band_keys, estimated_jaccard_pairs, pairs_in_runs
 from ..parallel import concat_features
@@ -206,15 +206,14 @@ def split_members(
     """
 
     k = len(idx)
+    if 2 < k <= DENSE_COMPONENT:
+        iu, ju = np.triu_indices(k, k=1)
+        sims = feats.similarities(np.stack([iu, ju], axis=1).astype(np.int64))
+        return split_scored(idx, ids, bool(feats.latin.all()), sims, settings)
     thr = settings.threshold_for(bool(feats.latin.all()))  # as grouping.group cuts a component
     pos = list(range(k))
     if k <= 2:
         groups = [pos]
-    elif k <= DENSE_COMPONENT:
-        iu, ju = np.triu_indices(k, k=1)
-        cp = np.stack([iu, ju], axis=1).astype(np.int64)
-        sims = feats.similarities(cp).tolist()
-        groups = average_linkage(pos, zip(iu.tolist(), ju.tolist(), sims, strict=True), thr)
     else:
         where = {int(v): i for i, v in enumerate(idx)}
         ea, eb, es = edges
@@ -225,12 +224,41 @@ def split_members(
             if a in where and b in where
         ]
         groups = average_linkage(pos, trip, thr)
-    out: list[tuple[int, str, float, int]] = []
+    return _rows_of(idx, ids, groups, [member_scores(feats, rows) for rows in groups])
+
+
+def split_scored(
+    idx: np.ndarray, ids: list[str], latin: bool, sims: np.ndarray, settings: Settings
+) -> list[tuple[int, str, float, int]]:
+    """:func:`split_members` of a component of at most ``DENSE_COMPONENT`` members from the
+    scores of all its pairs (``sims``, float32, ``np.triu_indices(len(idx), 1)`` order): the
+    linkage and the member scores read them, nothing is scored again."""
+    k = len(idx)
+    iu, ju = np.triu_indices(k, k=1)
+    if k <= 2:
+        groups = [list(range(k))]
+    else:
+        edges = zip(iu.tolist(), ju.tolist(), sims.tolist(), strict=True)
+        groups = average_linkage(list(range(k)), edges, settings.threshold_for(latin))
+    full = np.zeros((k, k), dtype=np.float32)
+    full[iu, ju] = sims
+    scores = []
     for rows in groups:
-        scores = member_scores(feats, rows)
+        r = np.asarray(rows, dtype=np.int64)
+        a, b = np.triu_indices(len(r), k=1)
+        pair = full[r[a], r[b]].astype(np.float64)  # member_scores' float32 -> float64
+        scores.append(mean_scores(len(r), pair) if len(r) > 1 else np.ones(1))
+    return _rows_of(idx, ids, groups, scores)
+
+
+def _rows_of(
+    idx: np.ndarray, ids: list[str], groups: list[list[int]], scores: list[np.ndarray]
+) -> list[tuple[int, str, float, int]]:
+    out: list[tuple[int, str, float, int]] = []
+    for rows, sc in zip(groups, scores, strict=True):
         cid = cluster_id([ids[r] for r in rows], set())
         first = int(idx[rows[0]])
-        out.extend((int(idx[r]), cid, float(v), first) for r, v in zip(rows, scores.tolist()))
+        out.extend((int(idx[r]), cid, float(v), first) for r, v in zip(rows, sc.tolist()))
     return out
 
 

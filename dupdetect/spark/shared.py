@@ -24,16 +24,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..features import Features
-from ..grouping import cluster_id, pair_thresholds
-from ..lsh import band_keys, estimated_jaccard_pairs, pairs_in_runs
-from ..settings import Settings
-from .partitions import VECTOR_COLUMNS, features_of, split_members
+from ..grouping import all_pairs, cluster_id, pair_thresholds
+from ..lsh import band_codes, low_bytes
+from ..settings import DENSE_COMPONENT, Settings
+from .partitions import VECTOR_COLUMNS, features_of, split_members, split_scored
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -93,10 +93,17 @@ class SharedFeatures:
     idx: np.ndarray
     features: Features
     ids: list[str]
+    _low: np.ndarray | None = field(default=None, init=False, repr=False, compare=False)
 
     def rows(self, idx: np.ndarray) -> np.ndarray:
         """Row positions of doc numbers ``idx`` (all of them present)."""
         return np.searchsorted(self.idx, np.asarray(idx, dtype=np.int64))
+
+    def low_bytes(self) -> np.ndarray:
+        """:func:`dupdetect.lsh.low_bytes` of the signatures, made once per process."""
+        if self._low is None:
+            self._low = low_bytes(self.features.signatures)
+        return self._low
 
 
 def collect_shared(feats: DataFrame, ids: DataFrame, settings: Settings) -> SharedFeatures:
@@ -146,16 +153,15 @@ def shared_band_pairs(
     _, rows = settings.lsh_params
     floor = settings.prefilter * settings.candidate_threshold
     eligible = np.flatnonzero(~f.short)
-    sigs = f.signatures[eligible]
+    low = sf.low_bytes()
     for batch in batches:
-        found = []
-        for b in batch["band"].tolist():
-            keys = band_keys(sigs, b * rows, (b + 1) * rows)
-            order = np.argsort(keys, kind="stable")
-            codes = pairs_in_runs(eligible[order], keys[order])
-            if codes.size:
-                pairs = np.stack([codes >> 32, codes & 0xFFFFFFFF], axis=1)
-                found.append(codes[estimated_jaccard_pairs(f.signatures, pairs) >= floor])
+        found = [
+            codes
+            for b in batch["band"].tolist()
+            for codes in band_codes(
+                f.signatures, eligible, rows, (b, b + 1), min_estimate=floor, low=low
+            )
+        ]
         if not found:
             continue
         codes = np.unique(np.concatenate(found))
@@ -195,19 +201,44 @@ def shared_split(
     sf: SharedFeatures = shared.value
     for batch in batches:
         out: list[tuple[int, str, float, int]] = []
+        small: list[np.ndarray] = []  # components of 2..DENSE_COMPONENT members: scored at once
         for members, ea, eb, es in zip(
             batch["members"], batch["ea"], batch["eb"], batch["es"], strict=True
         ):
             idx = np.asarray(members, dtype=np.int64)
-            rows = sf.rows(idx)
             if idx.size == 1:  # alone: its own cluster, score 1.0 (as split_members says)
-                out.append((int(idx[0]), cluster_id([sf.ids[rows[0]]], set()), 1.0, int(idx[0])))
-                continue
-            feats = _take(sf.features, rows)
-            edges = (np.asarray(ea, np.int64), np.asarray(eb, np.int64), np.asarray(es))
-            out.extend(split_members(idx, [sf.ids[r] for r in rows], feats, edges, settings))
+                row = int(sf.rows(idx)[0])
+                out.append((int(idx[0]), cluster_id([sf.ids[row]], set()), 1.0, int(idx[0])))
+            elif idx.size <= DENSE_COMPONENT:
+                small.append(idx)
+            else:
+                rows = sf.rows(idx)
+                edges = (np.asarray(ea, np.int64), np.asarray(eb, np.int64), np.asarray(es))
+                feats = _take(sf.features, rows)
+                out.extend(split_members(idx, [sf.ids[r] for r in rows], feats, edges, settings))
+        out.extend(_split_small(small, sf, settings))
         if out:
             yield pd.DataFrame(out, columns=["idx", "cluster", "score", "first"])
+
+
+def _split_small(
+    comps: list[np.ndarray], sf: SharedFeatures, settings: Settings
+) -> list[tuple[int, str, float, int]]:
+    """:func:`.partitions.split_members` of components of at most ``DENSE_COMPONENT`` members,
+    every pair of all of them scored in one call (as :func:`dupdetect.grouping.group` does)."""
+    if not comps:
+        return []
+    rows = [sf.rows(c) for c in comps]
+    pairs = all_pairs([r.tolist() for r in rows])
+    sims = sf.features.similarities(pairs)
+    out: list[tuple[int, str, float, int]] = []
+    at = 0
+    for idx, r in zip(comps, rows, strict=True):
+        n = len(r) * (len(r) - 1) // 2
+        latin = bool(sf.features.latin[r].all())
+        out.extend(split_scored(idx, [sf.ids[x] for x in r], latin, sims[at : at + n], settings))
+        at += n
+    return out
 
 
 def _take(f: Features, rows: np.ndarray) -> Features:
