@@ -310,8 +310,9 @@ def cluster(
     Articles without a date are not constrained.
     ``workers``: processes for featurizing; ``None`` (auto) uses every CPU for inputs of 4,000+
     documents on Linux in a single-threaded process (fork: no re-import of your script), else
-    one. Where the process may fork, as many split the LSH bands (20,000+ documents) and score
-    the candidate pairs (100,000+ of them). Results are identical for any value.
+    one. Where the process may fork, as many split the LSH bands (20,000+ documents), score
+    the candidate pairs (20,000+ of them) and cut the components by average linkage (100,000+
+    pairs in them). Results are identical for any value.
 
     Never raises for one bad input: it is listed in ``.errors`` with what is wrong.
     """
