@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -158,9 +159,18 @@ def group(
     dense_sims = dense_raw.copy()
     dense_sims[outside_window(times, window, dense_pairs)] = 0.0
     bounds = np.cumsum([0] + [len(c) * (len(c) - 1) // 2 for c in dense])
-    links = _Links([c for c in comps if len(c) > 2], dense_pairs, dense_sims, bounds)
-    links.candidates, links.candidate_sims = pairs, sims
-    links.latin, links.settings, links.times, links.window = features.latin, settings, times, window
+    links = _Links(
+        [c for c in comps if len(c) > 2],
+        dense_pairs,
+        dense_sims,
+        bounds,
+        candidates=pairs,
+        candidate_sims=sims,
+        latin=features.latin,
+        settings=settings,
+        times=times,
+        window=window,
+    )
     clusters = [c for c in comps if len(c) <= 2] + links.run(workers)
     clusters.sort(key=lambda g: g[0])
     stage("group", components=len(comps))
@@ -172,31 +182,29 @@ def group(
 PARALLEL_EDGES = 100_000
 
 
+@dataclass
 class _Links:
     """The components of more than two members, cut by average linkage; one job a component,
-    in this process or spread over forked ones (each component's result depends on it alone)."""
+    in this process or spread over forked ones (each component's result depends on it alone).
+    The k-th component of at most ``DENSE_COMPONENT`` members has every pair scored, at
+    ``bounds[k]:bounds[k + 1]`` of ``dense_pairs``; larger ones read their candidate pairs."""
 
-    candidates: np.ndarray  # the candidate pairs and their scores (for large components)
+    comps: list[list[int]]
+    dense_pairs: np.ndarray
+    dense_sims: np.ndarray
+    bounds: np.ndarray
+    candidates: np.ndarray
     candidate_sims: np.ndarray
     latin: np.ndarray
     settings: Settings
     times: np.ndarray | None
     window: float | None
 
-    def __init__(
-        self,
-        comps: list[list[int]],
-        dense_pairs: np.ndarray,
-        dense_sims: np.ndarray,
-        bounds: np.ndarray,
-    ) -> None:
-        self.comps = comps
-        self.dense_pairs, self.dense_sims, self.bounds = dense_pairs, dense_sims, bounds
-        # the k-th small component's pairs sit at bounds[k]:bounds[k + 1] of dense_pairs
-        small = (c for c in comps if len(c) <= DENSE_COMPONENT)
+    def __post_init__(self) -> None:
+        small = (c for c in self.comps if len(c) <= DENSE_COMPONENT)
         self.dense_at = {id(c): k for k, c in enumerate(small)}
         # work per component: its pair count (every pair of a small one is an edge)
-        self.cost = np.array([len(c) * (len(c) - 1) // 2 for c in comps], dtype=np.int64)
+        self.cost = np.array([len(c) * (len(c) - 1) // 2 for c in self.comps], dtype=np.int64)
 
     def cut(self, i: int) -> list[list[int]]:
         comp = self.comps[i]
