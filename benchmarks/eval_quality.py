@@ -13,7 +13,7 @@ Sections (each skipped cleanly when its data in ../shared/eval is absent; loader
 2. snn      SaudiNewsNet (31,030 articles, 14 outlets): silver groups = the same normalized title
    (> 15 chars) in two or more outlets; pair recall of ``cluster_texts`` on all articles, split
    into wire copies (body char-5 Jaccard >= 0.5) and rewrites; false merges on 100k random pairs
-   with different titles; the largest clusters printed for a hand inspection.
+   with different titles; the largest clusters printed for a hand inspection (``--inspect N``).
 3. ecb      ECB+ dev (496 English documents, 42 events, two events of one kind per topic): one
    ``cluster(docs/)`` call; ARI, B-cubed P/R/F1, clusters found vs events, candidate recall.
 4. ans      ANS headline pairs: similarity per stance, how many are flagged short, how many
@@ -257,19 +257,25 @@ def section_saudinewsnet(st: Settings, verbose: bool, quick: bool) -> dict[str, 
                 f"   missed wire pair: {arts[i]['source']}/{arts[j]['source']} "
                 f"{titles[i][:70]!r} sim={dupdetect.similarity(texts[i], texts[j]):.3f}"
             )
-        for c in res.clusters[:5]:
+        largest = sorted(res.clusters, key=lambda c: (-c.size, c.id))[:INSPECT]
+        for rank, c in enumerate(largest, 1):
             srcs = Counter(arts[m.index]["source"] for m in c.members)
             tl = Counter(titles[m.index] for m in c.members)
+            days = sorted(str(arts[m.index].get("date_extracted") or "")[:10] for m in c.members)
             print(
-                f"  cluster size {c.size} cohesion {c.score:.3f}, {len(srcs)} outlets "
-                f"{dict(srcs.most_common(4))}, {len(tl)} distinct titles:"
+                f"  #{rank} cluster {c.id} size {c.size} cohesion {c.score:.3f}, "
+                f"{len(srcs)} outlets {dict(srcs.most_common(4))}, {len(tl)} distinct titles, "
+                f"dates {days[0]} .. {days[-1]} ({len(set(days))} days):"
             )
-            for m in c.members[:6]:
+            # titles spread over the cluster (members are in input order), for reading
+            step = max(1, c.size // 8)
+            for m in c.members[::step][:8]:
                 print(f"     {arts[m.index]['source']:>12} | {titles[m.index][:90]}")
     return out
 
 
 _SNN: dict[bool, Any] = {}
+INSPECT = 5  # how many of the largest SaudiNewsNet clusters are printed (--inspect)
 
 
 def snn_sets(quick: bool):
@@ -554,7 +560,17 @@ def main(argv: list[str] | None = None) -> int:
         help="comma list of semeval,snn,ecb,ans,seeds,english (default all)",
     )
     ap.add_argument("--json", help="write all figures to this JSON file")
+    ap.add_argument(
+        "--inspect",
+        type=int,
+        default=5,
+        help="SaudiNewsNet: print this many of the largest clusters for reading (default 5)",
+    )
     args = ap.parse_args(argv)
+    if args.inspect < 0:
+        ap.error(f"--inspect must be >= 0, got {args.inspect}")
+    global INSPECT
+    INSPECT = args.inspect
     args.sections = {s for s in args.sections.split(",") if s}
     bad = sorted(args.sections - set(SECTIONS))
     if bad:
