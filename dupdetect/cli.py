@@ -9,11 +9,13 @@ reader of stdout went away (``| head``).
 from __future__ import annotations
 
 import argparse
+import codecs
 import csv
 import difflib
 import io
 import json
 import os
+import re
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -248,8 +250,7 @@ def _write(result: Clustering, out: TextIO, args: argparse.Namespace) -> None:
             "pairs": [{"a": p.a, "b": p.b, "similarity": p.similarity} for p in result.pairs],
             "errors": [{"input": i, "message": m} for i, m in result.errors],
         }
-        json.dump(doc, out, ensure_ascii=False, indent=1, default=str)
-        out.write("\n")
+        out.write(_json_text(doc) + "\n")
     elif args.format == "csv":
         if args.bom:
             out.write("\ufeff")
@@ -279,6 +280,36 @@ def _check_output(path: str | None) -> str | None:
     return None
 
 
+def _surrogates(exc: UnicodeError) -> tuple[bytes, int]:
+    """Encoding error handler for output: a file name that is not UTF-8 reaches Python with its
+    undecodable bytes as surrogate escapes (U+DC80-U+DCFF, ``os.fsdecode``): they are written
+    back as those bytes, as ``ls`` would show the name; any other lone surrogate (a JSON
+    ``"\\ud800"`` escape in an input) as U+FFFD."""
+    if not isinstance(exc, UnicodeEncodeError):
+        raise exc
+    bad = exc.object[exc.start : exc.end]
+    out = b"".join(
+        bytes([ord(c) - 0xDC00]) if 0xDC80 <= ord(c) <= 0xDCFF else "\ufffd".encode() for c in bad
+    )
+    return out, exc.end
+
+
+codecs.register_error("dupdetect.surrogates", _surrogates)
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
+
+
+def _json_text(doc: Any) -> str:
+    """``doc`` as JSON that is valid UTF-8 and reads back the same: a lone surrogate (a file
+    name that is not UTF-8, an id decoded from a ``"\\ud800"`` escape) is written as its
+    ``\\uXXXX`` escape; other text stays as it is (Arabic readable, not escaped)."""
+    text = json.dumps(doc, ensure_ascii=False, indent=1, default=str)
+    return _SURROGATE_RE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def _encode(text: str) -> bytes:
+    return text.encode("utf-8", "dupdetect.surrogates")
+
+
 def _save(path: str, text: str) -> None:
     """Write ``text`` to ``path`` atomically: an old file survives a failed write."""
     folder = os.path.dirname(os.path.abspath(path))
@@ -287,8 +318,8 @@ def _save(path: str, text: str) -> None:
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)  # as open() would create it, not mkstemp's 0600
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
+        with os.fdopen(fd, "wb") as f:
+            f.write(_encode(text))
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
@@ -388,7 +419,7 @@ def _report(result: Clustering, args: argparse.Namespace) -> int:
     except OSError as e:
         print(f"dupdetect: cannot write {args.output}: {e}", file=sys.stderr)
         return 2
-    size = len(page.encode())
+    size = len(_encode(page))
     shown = f"{size / 1e6:.1f} MB" if size >= 1e6 else f"{size / 1e3:.0f} kB"
     print(f"{result.summary()}; wrote {args.output} ({shown})")
     return 0
@@ -400,6 +431,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     0 ok (inputs that could not be used are listed on stderr), 1 no input could be used,
     2 usage error or unwritable output, 141 output pipe closed early (``| head``).
     """
+    out, errors = sys.stdout, getattr(sys.stdout, "errors", None)
+    if hasattr(out, "reconfigure"):  # a file name that is not UTF-8 prints as its own bytes
+        out.reconfigure(errors="dupdetect.surrogates")
     try:
         return _main(list(sys.argv[1:] if argv is None else argv))
     except BrokenPipeError:
@@ -407,6 +441,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 141
+    finally:
+        if errors is not None and hasattr(out, "reconfigure"):
+            out.reconfigure(errors=errors)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -102,7 +102,8 @@ def cluster_id(member_ids: list[Any], taken: set[str]) -> str:
     """``c`` + 10 hex digits of a hash of the smallest member id (as text); longer when ``taken``
     already holds that id. Adds the id to ``taken``."""
     key = min(str(i) for i in member_ids)
-    digest = hashlib.blake2b(key.encode("utf-8"), digest_size=16).hexdigest()
+    # surrogatepass: a file name that is not UTF-8 reaches Python with surrogate escapes
+    digest = hashlib.blake2b(key.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
     for width in (10, 16, 32):
         cid = "c" + digest[:width]
         if cid not in taken:

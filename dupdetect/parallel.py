@@ -148,7 +148,7 @@ def concat_features(
 
 def _work(args: tuple[list[bytes], Settings, bool]) -> Features:
     data, settings, clean = args
-    return featurize([d.decode("utf-8") for d in data], settings, clean=clean)
+    return featurize([d.decode("utf-8", "surrogatepass") for d in data], settings, clean=clean)
 
 
 def _check_start_method(start_method: str) -> None:
@@ -219,7 +219,9 @@ class Featurizer:
         if self._pool is None:
             self._keep(featurize(list(texts), self.settings, clean=self.clean))
             return
-        data = [t.encode("utf-8") for t in texts]
+        # surrogatepass: any str goes through, a lone surrogate (a JSON "\ud800" escape) too,
+        # as it does when featurizing in this process
+        data = [t.encode("utf-8", "surrogatepass") for t in texts]
         self._pending.append(self._pool.submit(_work, (data, self.settings, self.clean)))
         while len(self._pending) > 2 * self.workers:
             self._collect_one()

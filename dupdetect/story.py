@@ -86,6 +86,23 @@ _REDIS_OPTIONS = {"lock_timeout", "lock_wait", "cache_size", "connect_timeout"}
 _REPLAY_SPAN = 72 * 3600.0  # without a window: how far behind the wall clock means "a replay"
 
 
+def _check_doc_id(doc_id: object) -> None:
+    """A doc id must be a str or an int, and a str must be valid Unicode: every backend stores
+    it as UTF-8 (the saved file, Redis), so a lone surrogate would fail there, later."""
+    if isinstance(doc_id, bool) or not isinstance(doc_id, (str, int)):
+        raise TypeError(f"doc_id must be a str or int, got {type(doc_id).__name__}")
+    if isinstance(doc_id, str):
+        try:
+            doc_id.encode("utf-8")
+        except UnicodeEncodeError as e:
+            raise ValueError(
+                f"doc_id {doc_id!r} holds a lone surrogate ({doc_id[e.start]!r} at {e.start}), "
+                "which cannot be stored as UTF-8: a file name that is not UTF-8 (os.fsdecode) or "
+                "a broken JSON escape; pass a valid id, e.g. "
+                "doc_id.encode('utf-8', 'surrogateescape').decode('utf-8', 'replace')"
+            ) from None
+
+
 def _published_time(value: object, name: str = "published") -> float:
     """Epoch seconds of ``value`` (:func:`dupdetect.timewindow.parse_time`), or raise."""
     t = parse_time(value)
@@ -254,12 +271,12 @@ class StoryIndex:
         current story is returned; with another text it is re-assigned (as ``remove`` + ``add``,
         in one atomic step). Raises ``TypeError`` for a doc id that is not a str/int, a text that
         is not a str, a ``published`` of another type or a ``meta`` that is not a JSON-able
-        dict; ``ValueError`` for a ``published`` string that is not a date and when ``doc_id``
-        is already indexed (without ``replace``). Empty or near-empty text is accepted as a
+        dict; ``ValueError`` for a ``published`` string that is not a date, a ``doc_id`` that is
+        not valid Unicode (a lone surrogate) and when ``doc_id`` is already indexed (without
+        ``replace``). Empty or near-empty text is accepted as a
         flagged short story.
         """
-        if isinstance(doc_id, bool) or not isinstance(doc_id, (str, int)):
-            raise TypeError(f"doc_id must be a str or int, got {type(doc_id).__name__}")
+        _check_doc_id(doc_id)
         if not isinstance(text, str):
             raise TypeError(
                 f"text must be a str (the article text), got {type(text).__name__}; "
@@ -269,9 +286,9 @@ class StoryIndex:
             if not isinstance(meta, dict):
                 raise TypeError(f"meta must be a dict or None, got {type(meta).__name__}")
             try:
-                json.dumps(meta)
-            except (TypeError, ValueError) as e:
-                raise TypeError(f"meta must be JSON-serializable: {e}") from None
+                json.dumps(meta, ensure_ascii=False).encode("utf-8")  # as it is stored
+            except (TypeError, ValueError) as e:  # UnicodeEncodeError: a lone surrogate
+                raise TypeError(f"meta must be JSON-serializable as UTF-8: {e}") from None
         st = self.storage
         given = None if published is None else _published_time(published)
         sig, profile, short, n_terms = self._featurize(text)

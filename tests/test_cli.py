@@ -209,3 +209,57 @@ def test_output_file_gets_the_usual_permissions(tmp_path: Path) -> None:
     finally:
         os.umask(old)
     assert stat.S_IMODE(out.stat().st_mode) == 0o644  # not the temp file's 0600
+
+
+def _undecodable_names(tmp_path: Path) -> Path:
+    """A folder holding a story told twice, one file named in Latin-1 (not UTF-8) bytes, the
+    name sorting first so that it names the cluster; skips where the file system refuses it."""
+    import os
+
+    story = "وزير الخارجية يلتقي نظيره في العاصمة لبحث العلاقات الثنائية والتعاون الاقتصادي " * 3
+    folder = tmp_path / "names"
+    folder.mkdir()
+    try:
+        with open(os.fsencode(folder) + b"/a\xe9t\xe9.txt", "w", encoding="utf-8") as f:
+            f.write(story)
+    except OSError as e:  # e.g. a file system that only takes UTF-8 names
+        pytest.skip(f"cannot create a file with a non-UTF-8 name here: {e}")
+    (folder / "b.txt").write_text(story + " خبر", encoding="utf-8")
+    return folder
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv", "table"])
+def test_file_names_that_are_not_utf8_are_written_out(tmp_path: Path, fmt: str) -> None:
+    """Such a name reaches Python with surrogate escapes; clustering it and writing every
+    output format used to raise UnicodeEncodeError (cluster ids, the output file)."""
+    import os
+
+    folder = _undecodable_names(tmp_path)
+    out = tmp_path / f"out.{fmt}"
+    assert main(["cluster", str(folder), "--format", fmt, "-o", str(out)]) == 0
+    raw = out.read_bytes()
+    name = os.fsencode(folder) + b"/a\xe9t\xe9.txt"
+    if fmt == "json":  # valid UTF-8, the name escaped; read back, it is the same file name
+        doc = json.loads(raw.decode("utf-8"))
+        ids = {r["id"] for r in doc["records"]}
+        assert os.fsdecode(name) in ids and len(doc["clusters"]) == 1
+    else:  # the name's own bytes, as ls shows them (the table shows base names)
+        assert (name if fmt == "csv" else b"a\xe9t\xe9.txt") in raw
+    page = tmp_path / "page.html"
+    assert main(["report", str(folder), "-o", str(page)]) == 0
+    assert b"b.txt" in page.read_bytes()
+
+
+@pytest.mark.parametrize("fmt", ["json", "table"])
+def test_file_names_that_are_not_utf8_are_printed(tmp_path: Path, fmt: str, capfdbinary) -> None:
+    import os
+
+    folder = _undecodable_names(tmp_path)
+    assert main(["cluster", str(folder), "--format", fmt]) == 0
+    printed = capfdbinary.readouterr().out
+    name = os.fsencode(folder) + b"/a\xe9t\xe9.txt"
+    if fmt == "json":
+        ids = {r["id"] for r in json.loads(printed.decode("utf-8"))["records"]}
+        assert os.fsdecode(name) in ids
+    else:
+        assert b"a\xe9t\xe9.txt" in printed and b"b.txt" in printed

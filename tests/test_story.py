@@ -345,3 +345,18 @@ def test_english_articles_are_cut_at_the_latin_threshold() -> None:
     strict = StoryIndex(window=None, latin_threshold=0.35)
     strict.add("a", a)
     assert strict.add("b", b).new_story
+
+
+def test_doc_ids_and_meta_that_cannot_be_stored_as_utf8_are_refused_at_add(tmp_path):
+    """A lone surrogate (a non-UTF-8 file name through os.fsdecode, a broken JSON escape) used
+    to be accepted by add and then break save() (and Redis); now add refuses it, clearly."""
+    idx = StoryIndex()
+    text = "وزير الخارجية يلتقي نظيره في العاصمة لبحث العلاقات الثنائية " * 3
+    with pytest.raises(ValueError, match="lone surrogate.*pass a valid id"):
+        idx.add("report-\udce9.txt", text)
+    with pytest.raises(TypeError, match="UTF-8"):
+        idx.add("ok", text, meta={"source": "caf\udce9"})
+    assert len(idx) == 0
+    idx.add("report-é.txt", text, meta={"source": "café"})  # valid Unicode is fine
+    idx.save(tmp_path / "idx.dds")
+    assert "report-é.txt" in StoryIndex.load(tmp_path / "idx.dds")

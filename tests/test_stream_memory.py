@@ -70,6 +70,31 @@ def test_workers_get_bytes_so_callers_strings_stay_single() -> None:
     assert [sys.getsizeof(t) for t in texts] == before
 
 
+def test_workers_featurize_any_str_a_lone_surrogate_too(tmp_path) -> None:
+    """A JSON record may carry a lone surrogate ("\\ud800" escapes decode to one): the texts
+    sent to the featurizing workers must encode it (strict UTF-8 raised in the middle of a
+    batch), and the result must equal a one-process run, which always accepted it."""
+    from dupdetect.features import featurize
+    from dupdetect.parallel import featurize_parallel
+
+    base = "خبر عن اجتماع وزراء الخارجية في العاصمة لبحث العلاقات الثنائية والتعاون "
+    texts = [base * 3 + f"رقم {i}" + ("\ud800" if i % 7 == 3 else "") for i in range(40)]
+    got = featurize_parallel(texts, Settings(), workers=2, chunk=10)
+    want = featurize(texts, Settings())
+    assert np.array_equal(got.signatures, want.signatures)
+    assert np.array_equal(got.unigrams.ids, want.unigrams.ids)
+    path = tmp_path / "surrogates.jsonl"
+    with path.open("w", encoding="utf-8") as f:
+        for i, text in enumerate(texts * 110):  # 4,400 records: cluster() takes the workers
+            f.write(json.dumps({"id": f"d{i}", "text": text}) + "\n")  # ASCII: "\ud800" escapes
+    two = dupdetect.cluster(path, workers=2)
+    one = dupdetect.cluster(path, workers=1)
+    assert not two.errors and two.texts.keys() == one.texts.keys()
+    assert [[m.id for m in c.members] for c in two.clusters] == [
+        [m.id for m in c.members] for c in one.clusters
+    ]
+
+
 def test_cluster_streams_large_inputs_with_workers_and_keeps_texts(tmp_path) -> None:
     """4,000+ records: workers start while the file is still being read; the result equals a
     one-process run and its texts (read back from the spool) are the records' texts."""
