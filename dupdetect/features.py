@@ -24,7 +24,7 @@ from itertools import chain
 import numpy as np
 
 from .boilerplate import strip_boilerplate
-from .normalize import normalize
+from .normalize import normalize_words
 from .settings import Settings
 from .shingle import shingle_many
 from .signature import sign_many
@@ -78,7 +78,7 @@ def prepare(text: str, *, clean: bool = True) -> list[str]:
     """Content terms of one raw document (boilerplate cut when ``clean``, then normalized)."""
     if clean:
         text = strip_boilerplate(text)
-    return content_terms(normalize(text))
+    return content_terms(normalize_words(text))
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ import unicodedata
 
 import pyarabic.araby as araby
 
-__all__ = ["normalize", "NORMALIZATION_TABLE"]
+__all__ = ["normalize", "normalize_words", "NORMALIZATION_TABLE"]
 
 
 def _chars(start: int, end: int) -> list[str]:
@@ -130,18 +130,45 @@ def _fold(text: str) -> str:
     return text
 
 
-def _once(text: str) -> str:
+def _once(text: str, collapse: bool) -> tuple[str, bool]:
+    """One pass of NFKC, case folding and the table; also whether the result is known to be
+    case-folded already (so :func:`_normalize` need not fold it again to check)."""
     # NFKC maps a no-break space to a space; doing that first lets NFKC's quick check pass
     # (and return at once) on most scraped pages, where NBSP is the only character it changes
     if "\xa0" in text:
         text = text.replace("\xa0", " ")
     text = unicodedata.normalize("NFKC", text).casefold()
-    # casefold can produce sequences that NFKC composes; compose again before folding.
+    # Case folding is idempotent code point by code point (tests check every code point), and
+    # the table only deletes characters or maps them to folded ones: when NFKC leaves the folded
+    # text alone, the result is case-folded. Else casefold can produce sequences that NFKC
+    # composes; compose again before folding, and let the caller check.
+    caseless = True
     if not unicodedata.is_normalized("NFKC", text):
         text = unicodedata.normalize("NFKC", text)
+        caseless = False
+    text = _fold(text)
     # str.split() splits on exactly the characters str.isspace() accepts, as re's \s does,
     # and is ~10x faster than a regex substitution with one match per word.
-    return " ".join(_fold(text).split())
+    return (" ".join(text.split()) if collapse else text), caseless
+
+
+def _normalize(text: str, collapse: bool) -> str:
+    if not isinstance(text, str):
+        raise TypeError(
+            f"normalize() takes a str, got {type(text).__name__}; decode bytes first "
+            "(for example data.decode('utf-8')) or use dupdetect.io.decode_bytes()"
+        )
+    out, caseless = _once(text, collapse)
+    # Deleting a mark can bring two characters together that NFKC composes (rare, but the
+    # property test finds them); iterate to the fixed point so the function is idempotent.
+    for _ in range(4):
+        if unicodedata.is_normalized("NFKC", out) and (caseless or out == out.casefold()):
+            break
+        again, caseless = _once(out, collapse)
+        if again == out:
+            break
+        out = again
+    return out
 
 
 def normalize(text: str) -> str:
@@ -149,19 +176,14 @@ def normalize(text: str) -> str:
 
     Raises ``TypeError`` when ``text`` is not a ``str``.
     """
-    if not isinstance(text, str):
-        raise TypeError(
-            f"normalize() takes a str, got {type(text).__name__}; decode bytes first "
-            "(for example data.decode('utf-8')) or use dupdetect.io.decode_bytes()"
-        )
-    out = _once(text)
-    # Deleting a mark can bring two characters together that NFKC composes (rare, but the
-    # property test finds them); iterate to the fixed point so the function is idempotent.
-    for _ in range(4):
-        if unicodedata.is_normalized("NFKC", out) and out == out.casefold():
-            break
-        again = _once(out)
-        if again == out:
-            break
-        out = again
-    return out
+    return _normalize(text, True)
+
+
+def normalize_words(text: str) -> str:
+    """:func:`normalize` without collapsing whitespace: the same words in the same order
+    (whitespace only separates words, and nothing composes across it), for callers that only
+    split the text into words (:func:`dupdetect.features.prepare`); a pass over the text less.
+
+    Raises ``TypeError`` when ``text`` is not a ``str``.
+    """
+    return _normalize(text, False)
