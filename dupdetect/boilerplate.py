@@ -116,7 +116,8 @@ def _is_marker(key: str, markers: tuple[str, ...], max_len: int = _MAX_MARKER_LI
     a one-word marker ("التعليقات", "Tags") must be the whole line or be followed by ':' / '-',
     so a story sentence that merely begins with that word is kept.
     """
-    if not key or len(key) > max_len:
+    # one C-level test against every phrase first: almost no line starts with any of them
+    if not key or len(key) > max_len or not key.startswith(markers):
         return False
     for m in markers:
         if not key.startswith(m):
