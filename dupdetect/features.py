@@ -124,10 +124,27 @@ def _batch_matrix(keys: np.ndarray, doc: np.ndarray, n_docs: int) -> TermMatrix:
     return TermMatrix(ids, w.astype(np.float32), offsets)
 
 
+def _one_row(keys: np.ndarray) -> TermMatrix:
+    """:func:`_batch_matrix` of one document's term ids, with the same arithmetic (the norm is
+    a sequential sum, as ``bincount`` adds: ``np.sum`` would add pairwise and round apart)."""
+    if keys.size == 0:
+        return _batch_matrix(keys, keys.astype(np.int64), 1)
+    ids, counts = np.unique(keys, return_counts=True)
+    w = counts.astype(np.float64)
+    w /= np.sqrt(np.bincount(np.zeros(w.size, dtype=np.intp), weights=w * w))[0]
+    offsets = np.array([0, ids.size], dtype=np.int64)
+    return TermMatrix(ids.astype(np.uint32), w.astype(np.float32), offsets)
+
+
 def term_matrices(term_lists: Sequence[Sequence[str]]) -> tuple[TermMatrix, TermMatrix]:
     """Unigram and bigram term matrices of many documents; row ``i`` equals
     ``term_vector(term_lists[i])`` / ``bigram_vector(term_lists[i])``."""
     n = len(term_lists)
+    if n == 1:  # one document (StoryIndex.add, Profile.of): no document numbers to carry
+        ids = np.fromiter(
+            map(_term_ids.__getitem__, term_lists[0]), dtype=np.uint64, count=len(term_lists[0])
+        )
+        return _one_row(ids), _one_row(_bigram_ids(ids) if ids.size >= 2 else ids[:0])
     lens = np.fromiter((len(t) for t in term_lists), dtype=np.int64, count=n)
     total = int(lens.sum())
     flat = np.fromiter(

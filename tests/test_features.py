@@ -48,9 +48,10 @@ def test_batch_term_matrices_equal_per_document_vectors(stories) -> None:
         assert np.array_equal(got.offsets, ref.offsets)
         assert np.array_equal(got.ids, ref.ids)
         assert np.array_equal(got.weights, ref.weights)
-    for k, t in enumerate(term_lists):  # the one-document functions are rows of the batch
-        assert np.array_equal(term_vector(t).ids, uni.row(k).ids)
-        assert np.array_equal(bigram_vector(t).weights, bi.row(k).weights)
+    for k, t in enumerate(term_lists):  # the one-document path gives rows of the batch, bitwise
+        for one, row in ((term_vector(t), uni.row(k)), (bigram_vector(t), bi.row(k))):
+            assert np.array_equal(one.ids, row.ids) and one.ids.dtype == row.ids.dtype
+            assert np.array_equal(one.weights, row.weights) and one.weights.dtype == np.float32
 
 
 def test_batch_scores_equal_pairwise_profiles(stories) -> None:
