@@ -294,8 +294,10 @@ def _is_latin_text(text: str) -> bool:
     """:func:`is_latin` of terms already joined by single spaces."""
     if text.isascii():  # every letter is ASCII: Latin unless there is no letter at all
         return bool(text.translate(_DROP_ASCII))
-    ascii_letters = len(text.encode("ascii", "ignore").translate(None, _NOT_LETTERS))
-    letters = len(text) - text.count(" ") - sum(text.count(d) for d in "0123456789")
+    ascii_only = text.encode("ascii", "ignore")
+    ascii_letters = len(ascii_only.translate(None, _NOT_LETTERS))
+    # spaces and ASCII digits are the ASCII characters that are not "letters" here
+    letters = len(text) - (len(ascii_only) - ascii_letters)
     return letters > 0 and 2 * ascii_letters > letters
 
 

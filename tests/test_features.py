@@ -3,6 +3,8 @@ from __future__ import annotations
 from collections import Counter
 
 import numpy as np
+from hypothesis import given
+from hypothesis import strategies as st
 
 from dupdetect.features import (
     Profile,
@@ -11,6 +13,7 @@ from dupdetect.features import (
     _term_ids,
     bigram_vector,
     featurize,
+    is_latin,
     prepare,
     term_matrices,
     term_vector,
@@ -64,3 +67,24 @@ def test_batch_scores_equal_pairwise_profiles(stories) -> None:
     single = [profiles[i].similarity(profiles[j]) for i, j in zip(iu, ju)]
     assert np.allclose(batch, single, atol=1e-6)
     assert f.short.sum() == 0 and (f.n_terms > 50).all()
+
+
+def _latin_by_counting(terms: list[str]) -> bool:
+    # the rule as the docstring states it: letters are characters other than spaces and ASCII
+    # digits; Latin when more than half of them are ASCII
+    text = " ".join(terms)
+    letters = [c for c in text if c != " " and c not in "0123456789"]
+    return bool(letters) and 2 * sum(c.isascii() for c in letters) > len(letters)
+
+
+@given(
+    st.lists(
+        st.text(
+            alphabet=st.sampled_from(list("ab Z09_-.é") + ["ب", "ة", "٣", "é", "\ud800", "😀"]),
+            max_size=8,
+        ),
+        max_size=12,
+    )
+)
+def test_is_latin_counts_letters(terms: list[str]) -> None:
+    assert is_latin(terms) == _latin_by_counting(terms)
