@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from collections import Counter
 
 import numpy as np
@@ -19,6 +20,7 @@ from dupdetect.features import (
     term_vector,
 )
 from dupdetect.settings import Settings
+from dupdetect.terms import words
 
 
 # Independent reference: Python Counters over Python ints, one document at a time.
@@ -88,3 +90,13 @@ def _latin_by_counting(terms: list[str]) -> bool:
 )
 def test_is_latin_counts_letters(terms: list[str]) -> None:
     assert is_latin(terms) == _latin_by_counting(terms)
+
+
+@given(
+    st.text(
+        alphabet=st.sampled_from(list("ab_ _\t9٣-.,") + ["ب", "ة", "é", "\u0651", "\u00b2", "Ⅻ"])
+    )
+)
+def test_words_are_runs_of_letters_and_digits(text: str) -> None:
+    # words() takes a faster pattern where the text has no underscore: the same runs either way
+    assert words(text) == re.findall(r"[^\W_]+", text)
