@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from . import _kernels as kernels
 from .features import Features, TermMatrix, featurize
 from .settings import Settings
 
@@ -332,6 +333,8 @@ def score_pairs(features: Features, pairs: np.ndarray, workers: int = 1) -> np.n
     step = -(-m // workers)
     step = -(-step // _SCORE_ALIGN) * _SCORE_ALIGN
     bounds = [(lo, min(lo + step, m)) for lo in range(0, m, step)]
+    if step >= kernels.MIN_PAIRS:
+        kernels.merge_cosines()  # load the compiled kernel (numba) here: the children inherit it
     parts = forked_map(_score_slice, (features, pairs), bounds, workers)
     if parts is None:
         return features.similarities(pairs)

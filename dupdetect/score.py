@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from . import _kernels as kernels
 from .features import Features, Profile, TermMatrix, TermVector, row_ranges
 
 __all__ = [
@@ -88,11 +89,18 @@ def cosines(matrix: TermMatrix, pairs: np.ndarray, chunk: int = 2048) -> np.ndar
     order of the gathered row. Each distinct gathered row's terms are gathered once per chunk
     (tens of pairs each), then every looked-up row's terms are found in that small sorted array:
     one ``searchsorted`` instead of a per-pair merge. The result does not depend on the turn:
-    matching terms are summed in term-id order either way.
+    matching terms are summed in term-id order either way. With numba installed, calls of
+    :data:`dupdetect._kernels.MIN_PAIRS` pairs or more merge each pair's two rows in compiled
+    code instead (:mod:`dupdetect._kernels`): the same sums in the same order, bit for bit.
     """
     pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
     out = np.zeros(len(pairs), dtype=np.float32)
     offsets, ids, weights = matrix.offsets, matrix.ids, matrix.weights
+    merge = kernels.merge_cosines() if len(pairs) >= kernels.MIN_PAIRS else None
+    if merge is not None:  # numba installed: the same sums, one merge per pair, ~4x faster
+        merge(offsets, ids, weights, np.ascontiguousarray(pairs[:, 0]), pairs[:, 1].copy(), out)
+        np.clip(out, 0.0, 1.0, out=out)
+        return out
     lens_all = np.diff(offsets)
     turn = lens_all[pairs[:, 1]] > lens_all[pairs[:, 0]]
     gathered = np.where(turn, pairs[:, 1], pairs[:, 0])
