@@ -238,6 +238,18 @@ def _peer_job(tool: str, folder: str) -> dict:
     return {"docs": n, "candidates": n_cand, "verified": n_ver, "clusters": groups}
 
 
+def _numba_state() -> str:
+    """Whether dupdetect's compiled kernels (the ``fast`` extra) run in this environment."""
+    from dupdetect import _kernels
+
+    try:
+        import numba
+    except ImportError:
+        return "numba not installed (scoring in numpy)"
+    on = "on" if _kernels.enabled() else "off (DUPDETECT_NUMBA=0)"
+    return f"numba {numba.__version__}, dupdetect kernels {on}"
+
+
 def _dupdetect_job(folder: str, workers: int) -> dict:
     import dupdetect
 
@@ -481,7 +493,7 @@ def main(argv: list[str] | None = None) -> None:
     _print(
         f"python {platform.python_version()}, numpy {np.__version__}, datasketch "
         f"{datasketch.__version__}, {os.cpu_count()} CPUs, {platform.machine()}, "
-        f"load average at start {os.getloadavg()[0]:.1f}"
+        f"load average at start {os.getloadavg()[0]:.1f}; {_numba_state()}"
     )
     texts = [x["text"] for x in arts]
     _print(
