@@ -97,8 +97,11 @@ def cosines(matrix: TermMatrix, pairs: np.ndarray, chunk: int = 2048) -> np.ndar
     out = np.zeros(len(pairs), dtype=np.float32)
     offsets, ids, weights = matrix.offsets, matrix.ids, matrix.weights
     merge = kernels.merge_cosines() if len(pairs) >= kernels.MIN_PAIRS else None
-    if merge is not None:  # numba installed: the same sums, one merge per pair, ~4x faster
-        merge(offsets, ids, weights, np.ascontiguousarray(pairs[:, 0]), pairs[:, 1].copy(), out)
+    # numba installed: the same sums, one merge per pair, ~4x faster; rows out of range are left
+    # to numpy (the compiled loop does not check its indices)
+    if merge is not None and len(pairs) and 0 <= pairs.min() and pairs.max() < len(offsets) - 1:
+        a, b = np.ascontiguousarray(pairs[:, 0]), np.ascontiguousarray(pairs[:, 1])
+        merge(offsets, ids, weights, a, b, out)
         np.clip(out, 0.0, 1.0, out=out)
         return out
     lens_all = np.diff(offsets)

@@ -48,6 +48,8 @@ def test_merge_kernel_equals_numpy_bit_for_bit(monkeypatch: pytest.MonkeyPatch, 
         assert got.dtype == want.dtype == np.float32
         assert np.array_equal(got, want)
     assert cosines(cases[0][0], np.zeros((0, 2), np.int64)).size == 0
+    with pytest.raises(IndexError):  # a row that does not exist: numpy's error, not a crash
+        cosines(cases[0][0], np.array([[0, 1]] * 10 + [[0, 300]]))
 
 
 def test_kernels_can_be_turned_off(monkeypatch: pytest.MonkeyPatch) -> None:
