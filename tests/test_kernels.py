@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
 import sys
 import types
 
@@ -86,3 +88,24 @@ def test_a_kernel_that_fails_to_compile_falls_back_with_a_warning(
     monkeypatch.setitem(sys.modules, "numba", types.SimpleNamespace(njit=njit))
     with pytest.warns(RuntimeWarning, match="could not be compiled"):
         assert kernels.merge_cosines() is None
+
+
+def test_small_batches_do_not_load_numba(stories) -> None:
+    # the README promises the sample, small batches and StoryIndex.add never pay numba's load
+    code = (
+        "import sys, json, dupdetect\n"
+        "texts = json.loads(sys.stdin.read())\n"
+        "dupdetect.cluster_texts(texts, progress=False)\n"
+        "index = dupdetect.StoryIndex()\n"
+        "for k, t in texts.items():\n"
+        "    index.add(k, t)\n"
+        "print('numba' in sys.modules)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        input=json.dumps(stories),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert out.stdout.strip() == "False"
