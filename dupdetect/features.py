@@ -116,24 +116,26 @@ def _batch_matrix(keys: np.ndarray, doc: np.ndarray, n_docs: int) -> TermMatrix:
     )
     row = (combined >> np.uint64(32)).astype(np.int64)
     ids = (combined & _MASK32).astype(np.uint32)
-    w = counts.astype(np.float64)
-    norms = np.sqrt(np.bincount(row, weights=w * w, minlength=n_docs))
-    w /= norms[row]
     offsets = np.zeros(n_docs + 1, dtype=np.int64)
     np.cumsum(np.bincount(row, minlength=n_docs), out=offsets[1:])
-    return TermMatrix(ids, w.astype(np.float32), offsets)
+    return TermMatrix(ids, _unit_weights(counts, row, n_docs), offsets)
+
+
+def _unit_weights(counts: np.ndarray, row: np.ndarray, n_docs: int) -> np.ndarray:
+    """Counts scaled to unit length per row, float32 (the norm a sequential float64 sum, as
+    ``bincount`` adds: ``np.sum`` would add pairwise and round apart)."""
+    w = counts.astype(np.float64)
+    w /= np.sqrt(np.bincount(row, weights=w * w, minlength=n_docs))[row]
+    return w.astype(np.float32)
 
 
 def _one_row(keys: np.ndarray) -> TermMatrix:
-    """:func:`_batch_matrix` of one document's term ids, with the same arithmetic (the norm is
-    a sequential sum, as ``bincount`` adds: ``np.sum`` would add pairwise and round apart)."""
+    """:func:`_batch_matrix` of one document's term ids (no document numbers to carry)."""
     if keys.size == 0:
         return _batch_matrix(keys, keys.astype(np.int64), 1)
     ids, counts = np.unique(keys, return_counts=True)
-    w = counts.astype(np.float64)
-    w /= np.sqrt(np.bincount(np.zeros(w.size, dtype=np.intp), weights=w * w))[0]
-    offsets = np.array([0, ids.size], dtype=np.int64)
-    return TermMatrix(ids.astype(np.uint32), w.astype(np.float32), offsets)
+    weights = _unit_weights(counts, np.zeros(ids.size, dtype=np.int64), 1)
+    return TermMatrix(ids.astype(np.uint32), weights, np.array([0, ids.size], dtype=np.int64))
 
 
 def term_matrices(term_lists: Sequence[Sequence[str]]) -> tuple[TermMatrix, TermMatrix]:
