@@ -10,7 +10,7 @@ from dupdetect.features import featurize
 from dupdetect.grouping import group
 from dupdetect.linkage import components
 from dupdetect.spark.partitions import split_members
-from dupdetect.spark.shared import SharedFeatures, _split_small, _take
+from dupdetect.spark.shared import SharedFeatures, _split_small, _take, balanced_order
 
 WORDS = (
     "وزير الخارجية يلتقي نظيره في العاصمة لبحث العلاقات الثنائية والتعاون الاقتصادي "
@@ -53,3 +53,31 @@ def test_components_scored_at_once_split_as_one_by_one():
     at_once = _split_small([doc[c] for c in comps], sf, s)
     assert at_once == one_by_one
     assert len({r[1] for r in at_once}) > len(comps)  # linkage split some components
+
+
+def _slices(order: np.ndarray, parts: int) -> list[np.ndarray]:
+    """``order`` cut as Spark cuts local rows into partitions (ParallelCollectionRDD)."""
+    n = order.size
+    return [order[k * n // parts : (k + 1) * n // parts] for k in range(parts)]
+
+
+def test_balanced_order_spreads_the_split_over_the_partitions():
+    # a batch's components come first, largest work at the front: cut in that order, the first
+    # partition would get every component and the others only documents alone
+    rng = np.random.default_rng(5)
+    costs = np.concatenate([[5000.0, 1200.0], rng.integers(3, 400, 300), np.full(3000, 2.0)])
+    for parts in (2, 3, 4, 8):
+        order = balanced_order(costs, parts)
+        assert sorted(order.tolist()) == list(range(costs.size))  # a permutation
+        loads = [costs[s].sum() for s in _slices(order, parts)]
+        naive = [costs[s].sum() for s in _slices(np.arange(costs.size), parts)]
+        # longest-processing-time first: no slice exceeds the mean by more than one row's cost
+        assert max(loads) <= costs.sum() / parts + costs.max(), (parts, loads)
+        assert max(loads) < 0.55 * max(naive), (parts, loads, naive)  # in order: 95% in one
+    # one component of almost all the work: alone in its partition, the rest in the others
+    order = balanced_order(np.array([1e6, 5.0, 5.0, 5.0, 2.0, 2.0]), 2)
+    first, second = _slices(order, 2)
+    assert first.tolist()[0] == 0 and 0 not in second.tolist() and len(first) == len(second) == 3
+    assert sorted(first.tolist()[1:]) == [4, 5]  # the big one's slice is filled with the cheapest
+    assert balanced_order(np.zeros(0), 4).size == 0
+    assert sorted(balanced_order(np.ones(3), 8).tolist()) == [0, 1, 2]  # more slices than rows

@@ -28,6 +28,7 @@ from .result import SparkClustering
 from .shared import (
     COMPONENTS_SCHEMA,
     arrow,
+    balanced_order,
     broadcast_limit,
     collect_shared,
     shared_band_pairs,
@@ -217,6 +218,37 @@ def _verified(cand: DataFrame, feats: DataFrame, F: Any, s: Settings) -> DataFra
     )
 
 
+def _scored(
+    feats: DataFrame,
+    shared: Any,
+    F: Any,
+    s: Settings,
+    t: float,
+    timings: dict[str, float],
+    counts: dict[str, int],
+) -> tuple[DataFrame, float]:
+    """The candidate pairs, prefiltered and scored (``a, b, similarity, strong``; cached).
+    Shared path: banding, the distinct and the score run as one job, so the kept pairs are
+    never cached or counted apart (one timing, ``lsh_and_verify``); shuffle path: the pairs are
+    cached before the term vectors are joined onto them (``lsh_candidates``, ``verify``)."""
+    strong = F.sum(F.col("strong").cast("long"))
+    if shared is not None:
+        scored = (
+            _shared_candidates(feats, shared, F, s)
+            .mapInPandas(lambda it: shared_verify(it, shared, s), SCORED_SCHEMA)
+            .cache()
+        )
+        row = _first(scored.agg(F.count("*"), strong))
+        counts["prefiltered_pairs"], counts["verified_pairs"] = int(row[0]), int(row[1] or 0)
+        return scored, _timed(timings, "lsh_and_verify", t)
+    cand = _candidates(feats, F, s).cache()
+    counts["prefiltered_pairs"] = cand.count()
+    t = _timed(timings, "lsh_candidates", t)
+    scored = _verified(cand, feats, F, s).cache()
+    counts["verified_pairs"] = int(_first(scored.agg(strong))[0] or 0)
+    return scored, _timed(timings, "verify", t)
+
+
 def _local_components(scored: Any) -> list[np.ndarray]:
     """Components (sorted doc numbers, 2+ members, ordered by their first) of the strong
     edges of ``scored`` (a pandas frame), by the local union-find."""
@@ -255,7 +287,16 @@ def _components_frame(spark: Any, comps: list[np.ndarray], scored: Any, shared: 
             inside = np.isin(a, c) & np.isin(b, c)
             ea[k], eb[k] = a[inside].tolist(), b[inside].tolist()
             es[k] = scored["similarity"].to_numpy(np.float64)[inside].tolist()
-    frame = pd.DataFrame({"members": members, "ea": ea, "eb": eb, "es": es})
+    # the rows become defaultParallelism partitions, cut in row order; components come first
+    # in ``members``, so in that order the first task would split them all: order the rows so
+    # that each partition gets about the same work (the pairs the split reads: every pair of a
+    # component up to DENSE_COMPONENT members, the scored pairs of a larger one)
+    cost = [len(m) * (len(m) - 1) // 2 + 2 for m in members]
+    for k, c in enumerate(comps):
+        if len(c) > DENSE_COMPONENT:
+            cost[k] = len(ea[k]) + 2
+    order = balanced_order(np.array(cost), spark.sparkContext.defaultParallelism)
+    frame = pd.DataFrame({"members": members, "ea": ea, "eb": eb, "es": es}).iloc[order]
     with arrow(spark):
         return spark.createDataFrame(frame, COMPONENTS_SCHEMA)
 
@@ -432,21 +473,8 @@ def cluster_dataframe(
         t = _timed(timings, "share", t)
     counts["shared_features"] = int(shared is not None)
 
-    if shared is not None:
-        cand = _shared_candidates(feats, shared, F, s).cache()
-    else:
-        cand = _candidates(feats, F, s).cache()
-    counts["prefiltered_pairs"] = cand.count()
-    t = _timed(timings, "lsh_candidates", t)
-
-    if shared is not None:
-        scored = cand.mapInPandas(lambda it: shared_verify(it, shared, s), SCORED_SCHEMA)
-    else:
-        scored = _verified(cand, feats, F, s)
-    scored = scored.cache()
-    counts["verified_pairs"] = int(_first(scored.agg(F.sum(F.col("strong").cast("long"))))[0] or 0)
+    scored, t = _scored(feats, shared, F, s, t, timings, counts)
     strong = scored.where("strong").select("a", "b", "similarity")
-    t = _timed(timings, "verify", t)
 
     limit = LOCAL_EDGES if local_edges is None else local_edges
     assigned, t = _graph_and_split(

@@ -22,6 +22,7 @@ scoring is linear in the kept pairs, both spread over every core.
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -49,6 +50,7 @@ __all__ = [
     "shared_split",
     "COMPONENTS_SCHEMA",
     "arrow",
+    "balanced_order",
     "to_pandas",
 ]
 
@@ -132,6 +134,24 @@ def arrow(spark: SparkSession) -> Iterator[None]:
         yield
     finally:
         conf.set(key, before or "false")
+
+
+def balanced_order(costs: np.ndarray, parts: int) -> np.ndarray:
+    """A row order whose ``parts`` contiguous slices, cut as Spark cuts local rows into
+    partitions (slice ``k``: rows ``k * n // parts`` up to ``(k + 1) * n // parts``), carry
+    about equal cost: rows taken largest cost first, each into the slice with the least cost
+    so far that has room (longest processing time first)."""
+    costs = np.asarray(costs, dtype=np.float64)
+    n = costs.size
+    room = [(k + 1) * n // parts - k * n // parts for k in range(parts)]
+    rows: list[list[int]] = [[] for _ in range(parts)]
+    heap = [(0.0, k) for k in range(parts) if room[k]]
+    for i in np.argsort(-costs, kind="stable").tolist():
+        load, k = heapq.heappop(heap)
+        rows[k].append(i)
+        if len(rows[k]) < room[k]:  # a full slice leaves the heap
+            heapq.heappush(heap, (load + float(costs[i]), k))
+    return np.array([i for r in rows for i in r], dtype=np.int64)
 
 
 def to_pandas(df: DataFrame) -> pd.DataFrame:
