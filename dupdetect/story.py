@@ -57,7 +57,7 @@ import numpy as np
 
 from . import persist
 from .features import Profile, TermVector, featurize_terms, prepare
-from .lsh import band_keys
+from .lsh import band_keys, low_bytes
 from .score import VECTORS, GroupVectors, group_sum, scores_to
 from .settings import DENSE_COMPONENT, Settings
 from .storage import (
@@ -238,10 +238,16 @@ class StoryIndex:
         # numbers + signature rows of every proposal in one call, prefiltered in numpy; only the
         # survivors (typically a few dozen) become Python records and get scored
         nums, sigs = self.storage.candidates(self.band_keys(sig), cutoff)
+        floor = self.settings.prefilter * self.settings.candidate_threshold
+        if sigs.dtype == np.uint8 and nums.size:  # low bytes (Redis): equal values have equal
+            # low bytes, so this share bounds the estimate from above; confirm the rest below
+            maybe = nums[(sigs == low_bytes(sig.reshape(1, -1))).mean(axis=1) >= floor]
+            rows = [r.record for r in self.storage.records(maybe.tolist()) if r is not None]
+            nums = np.array([r.num for r in rows], dtype=np.int64)
+            sigs = np.stack([r.signature for r in rows]) if rows else np.zeros((0, sig.size))
         if nums.size == 0:
             return []
         est = (sigs == sig).mean(axis=1)
-        floor = self.settings.prefilter * self.settings.candidate_threshold
         keep = [n for n in nums[est >= floor].tolist() if n != exclude]
         got = self.storage.scores_to(keep, profile)
         out = [Scored(*c) for c in zip(got.nums, got.doc_ids, got.stories, got.scores.tolist())]

@@ -126,7 +126,11 @@ class Change:
 
 
 class Candidates(NamedTuple):
-    """LSH proposals: numbers (int64, unique, sorted) and their signatures (one uint32 row each)."""
+    """LSH proposals: numbers (int64, unique, sorted) and their signatures (one uint32 row each),
+    or only the low byte of each signature value (one uint8 row each, as
+    :func:`dupdetect.lsh.low_bytes`: a quarter of the bytes, for a backend across a network).
+    Low bytes bound the MinHash estimate from above, so ``StoryIndex`` drops the proposals they
+    rule out and confirms the rest on their records' full signatures: the same survivors."""
 
     nums: np.ndarray
     signatures: np.ndarray

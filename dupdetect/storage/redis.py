@@ -9,8 +9,9 @@ Redis layout (``{ns}`` is the namespace)::
     {ns}:n:doc, {ns}:n:story  counters (INCR)
     {ns}:b:{band}:{key}     set of document numbers in one LSH bucket
     {ns}:rec                hash number -> packed immutable record (see pack_record)
-    {ns}:sig                hash number -> '<f8' published + '<u4' signature (the prefilter's
-                            input, fetched for every LSH proposal without the term vectors)
+    {ns}:low                hash number -> '<f8' published + the low byte of each signature
+                            value (the prefilter's first pass, fetched for every LSH proposal;
+                            the few that pass are confirmed on the signature in their record)
     {ns}:sto                hash number -> story id
     {ns}:ids                hash json(doc id) -> number
     {ns}:s:{story}          set of member numbers
@@ -48,6 +49,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import numpy as np
 
+from ..lsh import low_bytes
 from .base import (
     EVENTS_KEPT,
     Candidates,
@@ -77,8 +79,8 @@ def _ints(raw: bytes) -> list[int]:
 _PUB = struct.Struct("<d")
 
 
-def _pack_sig(rec: Record) -> bytes:
-    return _PUB.pack(rec.published) + rec.signature.astype("<u4").tobytes()
+def _pack_low(rec: Record) -> bytes:
+    return _PUB.pack(rec.published) + low_bytes(rec.signature.reshape(1, -1)).tobytes()
 
 
 def _jid(doc_id: str | int) -> str:
@@ -309,16 +311,16 @@ class RedisStorage(Storage):
         names = self._bucket_names(keys)
         self._watch(names)
         have, packed, lost, same = self._candidates(
-            keys=[self._k("sig"), self._k("id"), *names], args=[self._ident_raw or b""]
+            keys=[self._k("low"), self._k("id"), *names], args=[self._ident_raw or b""]
         )
         if same != b"1" and self._ident_raw is not None:
             raise self._lost(self.r.get(self._k("id")))
         nums_l = _ints(have)
         blobs = [packed] if packed else []
-        if lost:  # indexed before the sig hash existed, or deleted meanwhile: use the record
+        if lost:  # indexed before the low hash existed, or deleted meanwhile: use the record
             rows = [r for r in self.records(_ints(lost)) if r is not None]
             nums_l += [r.record.num for r in rows]
-            blobs += [_pack_sig(r.record) for r in rows]
+            blobs += [_pack_low(r.record) for r in rows]
         if not nums_l:
             return empty
         nums = np.array(nums_l, dtype=np.int64)
@@ -326,7 +328,7 @@ class RedisStorage(Storage):
         width = len(blob) // len(nums_l)
         buf = np.frombuffer(blob, dtype=np.uint8).reshape(len(nums_l), width)
         pub = buf[:, :8].copy().view("<f8").ravel()
-        sigs = buf[:, 8:].copy().view("<u4").astype(np.uint32)
+        sigs = buf[:, 8:].copy()  # low bytes: StoryIndex confirms the survivors on records
         order = np.argsort(nums, kind="stable")
         if cutoff is not None:
             order = order[pub[order] >= cutoff]
@@ -418,7 +420,7 @@ class RedisStorage(Storage):
         blobs: list[bytes] = []
         ins = []
         for rec, story, keys in change.insert:
-            blobs += [pack_record(rec), _pack_sig(rec) if keys else b""]
+            blobs += [pack_record(rec), _pack_low(rec) if keys else b""]
             ins.append(
                 [
                     str(rec.num),
@@ -506,7 +508,8 @@ class RedisStorage(Storage):
         recs = {int(n): unpack_record(b) for n, b in r.hgetall(k("rec")).items()}
         sto = {int(n): s.decode() for n, s in r.hgetall(k("sto")).items()}
         ids = {json.loads(j): int(n) for j, n in r.hgetall(k("ids")).items()}
-        sig = {int(n) for n in r.hkeys(k("sig"))}
+        # the low-byte entries (or, in a namespace written before them, the signature entries)
+        sig = {int(n) for name in ("low", "sig") for n in r.hkeys(k(name))}
         times = {int(n) for n in r.zrange(k("t"), 0, -1)}
         live = {s.decode() for s in r.zrange(k("stories"), 0, -1)}
         sets = {n: {int(x) for x in r.smembers(k("s", n))} for n in live}

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 __all__ = ["CANDIDATES", "COMMIT"]
 
-# KEYS[1] = the sig hash, KEYS[2] = the identity key, KEYS[3..] = the bucket sets; ARGV[1] = the
-# identity this writer bound to. The union of the buckets and the packed signature of each
-# member, in one round trip (HMGET in chunks: Lua's unpack() stack limit). Replies are flat
-# strings (numbers with a signature, their signatures concatenated, numbers without one, and
-# '1' when the identity still matches): a client parses 4 bulk strings, not 2 per proposal.
+# KEYS[1] = the low-byte hash, KEYS[2] = the identity key, KEYS[3..] = the bucket sets;
+# ARGV[1] = the identity this writer bound to. The union of the buckets and the packed low bytes
+# of each member, in one round trip (HMGET in chunks: Lua's unpack() stack limit). Replies are
+# flat strings (numbers with an entry, their entries concatenated, numbers without one, and '1'
+# when the identity still matches): a client parses 4 bulk strings, not 2 per proposal.
 CANDIDATES = """
 local same = redis.call('GET', KEYS[2]) == ARGV[1] and '1' or '0'
 local nums = redis.call('SUNION', unpack(KEYS, 3))
@@ -65,7 +65,8 @@ for _, d in ipairs(plan.del) do
   local story = redis.call('HGET', k('sto'), num)
   if story then
     redis.call('HDEL', k('rec'), num)
-    redis.call('HDEL', k('sig'), num)
+    redis.call('HDEL', k('low'), num)
+    redis.call('HDEL', k('sig'), num)  -- written by versions before the low hash
     redis.call('HDEL', k('sto'), num)
     if redis.call('HGET', k('ids'), d[2]) == num then redis.call('HDEL', k('ids'), d[2]) end
     redis.call('ZREM', k('t'), num)
@@ -76,7 +77,7 @@ end
 for i, ins in ipairs(plan.ins) do
   local num, story = ins[1], ins[3]
   redis.call('HSET', k('rec'), num, ARGV[2 + 2 * i])
-  if ins[6] == '1' then redis.call('HSET', k('sig'), num, ARGV[3 + 2 * i]) end
+  if ins[6] == '1' then redis.call('HSET', k('low'), num, ARGV[3 + 2 * i]) end
   redis.call('HSET', k('sto'), num, story)
   redis.call('HSET', k('ids'), ins[2], num)
   redis.call('SADD', k('s:' .. story), num)
