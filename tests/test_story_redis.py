@@ -145,3 +145,32 @@ def test_a_namespace_cleared_by_another_writer_is_detected(redis_url):
         a.add("y", group_text(1, 0))
     assert b.add("x", group_text(0, 0)).story_id != old and len(b) == 1
     b.clear()
+
+
+def test_more_records_than_the_cache_holds_are_all_read_saved_and_evicted(redis_url, tmp_path):
+    """``records`` of more numbers than ``cache_size`` returns every one of them (it read
+    them back from its LRU cache, which had dropped the oldest: ``save`` of a namespace larger
+    than the cache wrote only a cache's worth of articles, and evicting a backlog larger than
+    the cache deleted only that many), so ``save`` keeps them all and ``evict`` removes them."""
+    from datetime import datetime, timedelta, timezone
+
+    t0 = datetime(2024, 1, 1, tzinfo=timezone.utc)
+    idx = StoryIndex(storage=redis_url, namespace=_ns(), window=timedelta(hours=1), cache_size=5)
+    try:
+        for i in range(30):  # far apart, so no add evicts another
+            idx.add(f"d{i}", group_text(i, 0), published=t0 + timedelta(minutes=i))
+        idx.storage._cache.clear()
+        nums = [idx.storage.number_of(f"d{i}") for i in range(30)]
+        rows = idx.storage.records(nums)
+        assert [r.record.doc_id for r in rows if r is not None] == [f"d{i}" for i in range(30)]
+        assert len(idx.storage._cache) == 5
+        idx.storage._cache.clear()
+        idx.save(tmp_path / "all.dds")
+        back = StoryIndex.load(tmp_path / "all.dds")
+        assert len(back) == 30 and back.story_of("d0") == idx.story_of("d0")
+        gone = idx.evict(t0 + timedelta(days=1))
+        assert sorted(gone) == sorted(f"d{i}" for i in range(30)) and len(idx) == 0
+        assert idx.storage.audit(idx._keys_of) == []
+    finally:
+        idx.clear()
+        idx.close()

@@ -345,20 +345,21 @@ class RedisStorage(Storage):
             p.hmget(self._k("rec"), need)
         got = p.execute()
         stories = got[0]
-        if need:
-            for n, b in zip(need, got[1]):
-                if b is not None:
-                    cache[n] = unpack_record(b)
-            while len(cache) > self.cache_size:
-                cache.popitem(last=False)
+        # the answer is built from what was fetched, not read back from the cache: a request
+        # larger than the cache (evicting a backlog) would otherwise lose what the cache dropped
+        fresh = {n: unpack_record(b) for n, b in zip(need, got[1]) if b is not None} if need else {}
         out: list[Stored | None] = []
         for n, st in zip(nums, stories):
-            rec = cache.get(n)
+            rec = fresh.get(n) or cache.get(n)
             if rec is None or st is None:
                 out.append(None)
             else:
-                cache.move_to_end(n)
+                if n in cache:
+                    cache.move_to_end(n)
                 out.append(Stored(rec, st.decode()))
+        cache.update(fresh)
+        while len(cache) > self.cache_size:
+            cache.popitem(last=False)
         return out
 
     def members(self, story_ids: Sequence[str]) -> dict[str, list[int]]:
