@@ -521,12 +521,29 @@ class StoryIndex:
         self.storage.commit(change)
 
     def _evict(self, cutoff: float, limit: int | None) -> list[str | int]:
-        def section() -> list[str | int]:
+        """Delete up to ``limit`` articles published before ``cutoff`` (all: None), in commits
+        of at most ``storage.commit_batch``; their doc ids."""
+        step = self.storage.commit_batch
+        if limit is not None and (step is None or limit <= step):
+            return self._evict_once(cutoff, limit)[0]
+        gone: list[str | int] = []
+        while limit is None or len(gone) < limit:
+            want = step if limit is None else min(step or limit, limit - len(gone))
+            ids, seen = self._evict_once(cutoff, want)
+            gone += ids
+            if want is None or seen < want or not ids:  # the backlog is done (or stuck)
+                break
+        return gone
+
+    def _evict_once(self, cutoff: float, limit: int | None) -> tuple[list[str | int], int]:
+        """One commit: the doc ids deleted, and how many expired numbers were read."""
+
+        def section() -> tuple[list[str | int], int]:
             nums = self.storage.expired(cutoff, limit)
             rows = [r for r in self.storage.records(nums) if r is not None]
             if rows:
                 self._delete(rows)
-            return [r.record.doc_id for r in rows]
+            return [r.record.doc_id for r in rows], len(nums)
 
         return self.storage.transact(section)
 

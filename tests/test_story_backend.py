@@ -70,6 +70,35 @@ def test_evict_defaults_to_the_newest_published_time_not_the_wall_clock(make_ind
         idx.evict(now="tomorrow")
 
 
+def test_evict_clears_a_backlog_in_commits_of_at_most_commit_batch(make_index):
+    """A backlog larger than the backend's ``commit_batch`` (Redis: one Lua script per commit,
+    which blocks the server while it runs) is deleted in several commits, all of it; the
+    per-add eviction (``evict_batch``) too, in commits no larger."""
+    idx = make_index(window=timedelta(hours=1), evict_batch=10)
+    st = idx.storage
+    st.commit_batch = 4
+    sizes: list[int] = []
+    commit = st.commit
+
+    def counted(change):
+        if change.delete:
+            sizes.append(len(change.delete))
+        commit(change)
+
+    st.commit = counted
+    for i in range(23):  # a minute apart: nothing expires while they come in
+        idx.add(f"d{i}", group_text(i, 0), published=T0 + timedelta(minutes=i))
+    assert sizes == []
+    gone = idx.evict(T0 + timedelta(days=1))
+    assert sorted(gone) == sorted(f"d{i}" for i in range(23)) and len(idx) == 0
+    assert sizes == [4, 4, 4, 4, 4, 3], sizes
+    for i in range(23):  # again, then one add a day later evicts evict_batch of them
+        idx.add(f"e{i}", group_text(i, 0), published=T0 + timedelta(days=2, minutes=i))
+    sizes.clear()
+    idx.add("late", group_text(99, 0), published=T0 + timedelta(days=3))
+    assert len(idx) == 23 + 1 - 10 and sizes == [4, 4, 2], sizes
+
+
 def test_an_undated_article_in_a_replay_gets_the_newest_time_seen(make_index):
     idx = make_index(window=timedelta(hours=72))
     idx.add("dated", group_text(1, 0), published="2015-07-21 02:51:32")

@@ -273,6 +273,10 @@ class Storage(ABC):
 
     #: the namespace's identity once :meth:`bind` ran
     identity: Identity | None = None
+    #: the most records one :meth:`commit` deletes when ``StoryIndex.evict`` clears a backlog;
+    #: None: any number. A server that runs a commit as one script (Redis) serves nobody else
+    #: meanwhile, and other clients get BUSY errors while a script runs too long.
+    commit_batch: int | None = None
 
     @abstractmethod
     def atomic(self) -> AbstractContextManager[None]:
