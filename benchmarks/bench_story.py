@@ -11,10 +11,10 @@ article (memory) or Redis ``used_memory`` delta per article (redis).
     python benchmarks/bench_story.py --sizes 10000,100000 --backends memory,redis
     python benchmarks/bench_story.py --sizes 100000 --backends memory --adds 1000 --profile
     python benchmarks/bench_story.py --sizes 100000,1000000 --backends memory --save /tmp
-    python benchmarks/bench_story.py --load /tmp/story-1000000.dds
+    python benchmarks/bench_story.py --load /tmp/story-memory-1000000.dds
     python benchmarks/bench_story.py --sizes 1000000 --backends memory --span-days 1095 --window 72
 
-``--save DIR``: after the adds, time ``StoryIndex.save`` to ``DIR/story-<n>.dds`` (kept);
+``--save DIR``: after the adds, time ``StoryIndex.save`` to ``DIR/story-<backend>-<n>.dds`` (kept; a Redis index is saved to the same file format);
 ``--load FILE`` (alone) times ``StoryIndex.load(FILE)`` in a fresh process and the RSS it adds
 per article, so that loading never shares the machine with the benchmark's own index. ``--span-days D``: preloaded articles are spread evenly over
 D days (default: one second apart) and the timed adds come after the newest; ``--window H``:
@@ -174,16 +174,17 @@ def run_one(backend: str, n: int, args: argparse.Namespace, sentences, sent_term
             pstats.Stats(prof, stream=sys.stderr).sort_stats("cumulative").print_stats(30)
         row = {"backend": backend, "n": n, "bytes_per_doc": (mem1 - mem0) / n}
         row |= {"preload_s": t_load, **res, **evict}
-        if url:
-            row["lock_ms_per_add"] = idx.storage.lock_wait_total / args.adds * 1000
-            idx.close()
-        elif args.save:
-            path = os.path.join(args.save, f"story-{n}.dds")
+        if args.save:
+            path = os.path.join(args.save, f"story-{backend}-{n}.dds")
             t0 = time.perf_counter()
             idx.save(path)
             row["save_s"] = time.perf_counter() - t0
             row["file_mb"] = os.path.getsize(path) / 2**20
             row["saved_to"] = path
+            row["saved_articles"] = len(idx)
+        if url:
+            row["lock_ms_per_add"] = idx.storage.lock_wait_total / args.adds * 1000
+            idx.close()
     return row
 
 
@@ -205,7 +206,7 @@ def main() -> None:
     ap.add_argument("--adds", type=int, default=1000)
     ap.add_argument("--sentences", type=int, default=60_000, help="size of the sentence pool")
     ap.add_argument("--profile", action="store_true", help="cProfile the timed adds")
-    ap.add_argument("--save", metavar="DIR", help="save each index to DIR (timed; memory)")
+    ap.add_argument("--save", metavar="DIR", help="save each index to DIR (timed)")
     ap.add_argument("--load", metavar="FILE", help="only time loading FILE, then exit")
     ap.add_argument("--span-days", type=float, default=None, help="preload dates over D days")
     ap.add_argument("--window", type=float, default=None, help="the index's window in hours")
@@ -238,10 +239,13 @@ def main() -> None:
         )
     saved = [r for r in rows if "save_s" in r]
     if saved:
-        print("\n| indexed | save s | file MB |")
-        print("|---:|---:|---:|")
+        print("\n| backend | indexed | articles saved | save s | file MB |")
+        print("|---|---:|---:|---:|---:|")
         for r in saved:
-            print(f"| {r['n']:,} | {r['save_s']:.1f} | {r['file_mb']:.0f} |")
+            print(
+                f"| {r['backend']} | {r['n']:,} | {r['saved_articles']:,} | {r['save_s']:.1f} "
+                f"| {r['file_mb']:.0f} |"
+            )
         print("load times: python benchmarks/bench_story.py --load FILE, for each FILE saved")
 
 

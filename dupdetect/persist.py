@@ -73,8 +73,8 @@ _DIGEST = 32
 def save(index: StoryIndex, path: str | os.PathLike[str]) -> None:
     """Write ``index`` to ``path`` atomically (temp file, fsync, rename, fsync of the folder)."""
     st = index.storage
-    with st.atomic():
-        if isinstance(st, MemoryStorage):
+    if isinstance(st, MemoryStorage):
+        with st.atomic():
             cols = st.columns()
             snap = Snapshot([], st.counters(), st.watermark(), st.events(), st.retired_map())
             snap.epoch = st.identity.epoch if st.identity is not None else None
@@ -84,11 +84,12 @@ def save(index: StoryIndex, path: str | os.PathLike[str]) -> None:
                 **derived,
                 **{k: max(v, derived.get(k, 0)) for k, v in snap.counters.items()},
             }
-        else:  # another backend: through an in-memory copy
-            snap = st.read_snapshot()
-            mem = MemoryStorage()
-            mem.restore(snap, index.band_keys)
-            cols = mem.columns()
+    else:  # another backend: its own consistent snapshot (Redis: read until no commit came in
+        # between, not one atomic section watching every story), through an in-memory copy
+        snap = st.snapshot()
+        mem = MemoryStorage()
+        mem.restore(snap, index.band_keys)
+        cols = mem.columns()
     header = {
         "fingerprint": index.settings.fingerprint,
         "settings": asdict(index.settings),

@@ -174,3 +174,56 @@ def test_more_records_than_the_cache_holds_are_all_read_saved_and_evicted(redis_
     finally:
         idx.clear()
         idx.close()
+
+
+def test_save_reads_a_consistent_snapshot_without_watching_every_story(redis_url, tmp_path):
+    """``save`` takes Redis's own snapshot (read again while commits come in between), not one
+    atomic section: that WATCHed every story key in one command, and at 100k articles the
+    command timed out (save failed)."""
+    idx = StoryIndex(storage=redis_url, namespace=_ns(), window=None)
+    try:
+        for i in range(12):
+            idx.add(f"d{i}", group_text(i % 4, i), published=1.7e9 + i)
+        watched: list[str] = []
+        st, watch = idx.storage, idx.storage._watch
+
+        def spy(names):  # what a WATCH would cover: _watch is a no-op outside a section
+            if st._tx() is not None:
+                watched.extend(names)
+            watch(names)
+
+        st._watch = spy  # type: ignore[method-assign]
+        idx.save(tmp_path / "x.dds")
+        assert watched == []
+        back = StoryIndex.load(tmp_path / "x.dds")
+        assert len(back) == 12 and {back.story_of(f"d{i}") for i in range(12)} == {
+            idx.story_of(f"d{i}") for i in range(12)
+        }
+    finally:
+        idx.clear()
+        idx.close()
+
+
+def test_save_gives_up_with_a_clear_error_while_writes_never_stop(redis_url, tmp_path):
+    """Each snapshot read is repeated until no commit came in between; when one always does,
+    ``save`` raises ``TimeoutError`` saying to pause the writers, and writes no file."""
+    idx = StoryIndex(storage=redis_url, namespace=_ns(), window=None)
+    try:
+        idx.add("a", group_text(1, 0), published=1.7e9)
+        st, read = idx.storage, idx.storage.read_snapshot
+
+        def busy():  # another writer commits during every read
+            snap = read()
+            st.r.incr(st._k("v"))
+            return snap
+
+        st.read_snapshot = busy  # type: ignore[method-assign]
+        with pytest.raises(TimeoutError, match="kept changing during save.*pause the writers"):
+            idx.save(tmp_path / "x.dds")
+        assert not (tmp_path / "x.dds").exists()
+        st.read_snapshot = read  # type: ignore[method-assign]
+        idx.save(tmp_path / "x.dds")  # and once they pause, it saves
+        assert len(StoryIndex.load(tmp_path / "x.dds")) == 1
+    finally:
+        idx.clear()
+        idx.close()
