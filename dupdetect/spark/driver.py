@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -67,15 +68,22 @@ def require_spark() -> Any:
     return F
 
 
-def _timed(timings: dict[str, float], name: str, start: float) -> float:
-    now = time.perf_counter()
-    timings[name] = round(now - start, 3)
-    return now
+@dataclass
+class _Run:
+    """What a run reports (:class:`SparkClustering` ``timings`` and ``counts``): seconds per
+    stage, each from the end of the one before, and the sizes seen on the way."""
+
+    timings: dict[str, float] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+    start: float = field(default_factory=time.perf_counter)
+
+    def done(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.timings[stage] = round(now - self.start, 3)
+        self.start = now
 
 
-def _components(
-    strong: DataFrame, F: Any, timings: dict[str, float], counts: dict[str, int]
-) -> DataFrame:
+def _components(strong: DataFrame, F: Any, counts: dict[str, int]) -> DataFrame:
     """``node, comp`` for every node on a strong edge: comp = smallest node of its component.
 
     Min-label propagation with pointer jumping: each round a node takes the smallest label among
@@ -218,15 +226,7 @@ def _verified(cand: DataFrame, feats: DataFrame, F: Any, s: Settings) -> DataFra
     )
 
 
-def _scored(
-    feats: DataFrame,
-    shared: Any,
-    F: Any,
-    s: Settings,
-    t: float,
-    timings: dict[str, float],
-    counts: dict[str, int],
-) -> tuple[DataFrame, float]:
+def _scored(feats: DataFrame, shared: Any, F: Any, s: Settings, run: _Run) -> DataFrame:
     """The candidate pairs, prefiltered and scored (``a, b, similarity, strong``; cached).
     Shared path: banding, the distinct and the score run as one job, so the kept pairs are
     never cached or counted apart (one timing, ``lsh_and_verify``); shuffle path: the pairs are
@@ -239,14 +239,17 @@ def _scored(
             .cache()
         )
         row = _first(scored.agg(F.count("*"), strong))
-        counts["prefiltered_pairs"], counts["verified_pairs"] = int(row[0]), int(row[1] or 0)
-        return scored, _timed(timings, "lsh_and_verify", t)
+        run.counts["prefiltered_pairs"] = int(row[0])
+        run.counts["verified_pairs"] = int(row[1] or 0)
+        run.done("lsh_and_verify")
+        return scored
     cand = _candidates(feats, F, s).cache()
-    counts["prefiltered_pairs"] = cand.count()
-    t = _timed(timings, "lsh_candidates", t)
+    run.counts["prefiltered_pairs"] = cand.count()
+    run.done("lsh_candidates")
     scored = _verified(cand, feats, F, s).cache()
-    counts["verified_pairs"] = int(_first(scored.agg(strong))[0] or 0)
-    return scored, _timed(timings, "verify", t)
+    run.counts["verified_pairs"] = int(_first(scored.agg(strong))[0] or 0)
+    run.done("verify")
+    return scored
 
 
 def _local_components(scored: Any) -> list[np.ndarray]:
@@ -373,30 +376,27 @@ def _graph_and_split(
     local: bool,
     F: Any,
     s: Settings,
-    t: float,
-    timings: dict[str, float],
-    counts: dict[str, int],
-) -> tuple[DataFrame, float]:
-    """Components (on the driver when ``local``, else in Spark), then the per-component split:
-    ``idx, cluster, score, first`` of every document (cached), and when the split began (the
-    components' time is recorded in ``timings``)."""
+    run: _Run,
+) -> DataFrame:
+    """Components (on the driver when ``local``, else in Spark; their time is the run's
+    ``components``), then the per-component split: ``idx, cluster, score, first`` of every
+    document (cached, not yet computed)."""
     spark = feats.sparkSession
     if local:
         scored_pd = to_pandas(scored)
         comps = _local_components(scored_pd)
-        counts["multi_components"] = len(comps)
+        run.counts["multi_components"] = len(comps)
         if shared is not None:
-            t = _timed(timings, "components", t)
+            run.done("components")
             frame = _components_frame(spark, comps, scored_pd, shared)
-            split = frame.mapInPandas(lambda it: shared_split(it, shared, s), SPLIT_SCHEMA)
-            return split.cache(), t
+            return frame.mapInPandas(lambda it: shared_split(it, shared, s), SPLIT_SCHEMA).cache()
         labels = _labels_frame(spark, comps).cache()
     else:
-        labels = _components(strong, F, timings, counts).cache()
+        labels = _components(strong, F, run.counts).cache()
     sizes = labels.groupBy("comp").agg(F.count("*").alias("size"))
-    counts["multi_components"] = sizes.count()
-    t = _timed(timings, "components", t)
-    return _split(labels, sizes, feats, ids, scored, F, s).cache(), t
+    run.counts["multi_components"] = sizes.count()
+    run.done("components")
+    return _split(labels, sizes, feats, ids, scored, F, s).cache()
 
 
 def cluster_dataframe(
@@ -448,9 +448,8 @@ def cluster_dataframe(
         )
     _check_columns(df, {"id_col": id_col, "text_col": text_col, "title_col": title_col})
     s.lsh_params  # noqa: B018 - resolved once on the driver, shipped with s
-    timings: dict[str, float] = {}
-    counts: dict[str, int] = {}
-    t = time.perf_counter()
+    run = _Run()
+    counts = run.counts
 
     docs = _numbered_docs(df, F, id_col, text_col, title_col, partitions)
     ids = docs.select("idx", "id", F.col("id").cast("string").alias("id_str")).cache()
@@ -463,35 +462,24 @@ def cluster_dataframe(
     row = _first(feats.agg(F.count("*"), F.sum(F.col("short").cast("long")), size))
     counts["documents"], counts["short"] = int(row[0]), int(row[1] or 0)
     counts["feature_bytes"] = int(row[2] or 0)  # signatures and term vectors
-    t = _timed(timings, "featurize", t)
+    run.done("featurize")
 
     shared = None
     spark = feats.sparkSession
     bound = broadcast_limit(spark) if broadcast_bytes is None else broadcast_bytes
     if counts["feature_bytes"] <= bound:
         shared = spark.sparkContext.broadcast(collect_shared(feats, ids, s))
-        t = _timed(timings, "share", t)
+        run.done("share")
     counts["shared_features"] = int(shared is not None)
 
-    scored, t = _scored(feats, shared, F, s, t, timings, counts)
+    scored = _scored(feats, shared, F, s, run)
     strong = scored.where("strong").select("a", "b", "similarity")
 
     limit = LOCAL_EDGES if local_edges is None else local_edges
-    assigned, t = _graph_and_split(
-        feats,
-        ids,
-        scored,
-        strong,
-        shared,
-        counts["prefiltered_pairs"] <= limit,
-        F,
-        s,
-        t,
-        timings,
-        counts,
-    )
+    local = counts["prefiltered_pairs"] <= limit
+    assigned = _graph_and_split(feats, ids, scored, strong, shared, local, F, s, run)
     assigned = _unique_ids(assigned, ids, F, counts)
-    t = _timed(timings, "split", t)
+    run.done("split")
 
     assignments = (
         assigned.join(ids, "idx").orderBy("idx").select("id", "cluster", "score")
@@ -505,9 +493,9 @@ def cluster_dataframe(
         .select(F.col("id_a").alias("a"), F.col("id_b").alias("b"), "similarity")
     ).cache()
     assignments.count()
-    _timed(timings, "assemble", t)
-    timings["total"] = round(sum(timings.values()), 3)
-    return SparkClustering(assignments, pairs, s, timings, counts)
+    run.done("assemble")
+    run.timings["total"] = round(sum(run.timings.values()), 3)
+    return SparkClustering(assignments, pairs, s, run.timings, counts)
 
 
 def _resolve_clashes(clashing: DataFrame, ids: DataFrame) -> list[tuple[int, str]]:
