@@ -284,20 +284,19 @@ def _components_frame(spark: Any, comps: list[np.ndarray], scored: Any, shared: 
     members = [c.tolist() for c in comps] + [[int(i)] for i in alone]
     empty: list[Any] = [[] for _ in members]
     ea, eb, es = list(empty), list(empty), list(empty)
+    # a row's work is the pairs its split reads: every pair of a component up to
+    # DENSE_COMPONENT members, the scored pairs of a larger one
+    cost = [len(m) * (len(m) - 1) // 2 + 2 for m in members]
     a, b = scored["a"].to_numpy(np.int64), scored["b"].to_numpy(np.int64)
     for k, c in enumerate(comps):
         if len(c) > DENSE_COMPONENT:
             inside = np.isin(a, c) & np.isin(b, c)
             ea[k], eb[k] = a[inside].tolist(), b[inside].tolist()
             es[k] = scored["similarity"].to_numpy(np.float64)[inside].tolist()
+            cost[k] = len(ea[k]) + 2
     # the rows become defaultParallelism partitions, cut in row order; components come first
     # in ``members``, so in that order the first task would split them all: order the rows so
-    # that each partition gets about the same work (the pairs the split reads: every pair of a
-    # component up to DENSE_COMPONENT members, the scored pairs of a larger one)
-    cost = [len(m) * (len(m) - 1) // 2 + 2 for m in members]
-    for k, c in enumerate(comps):
-        if len(c) > DENSE_COMPONENT:
-            cost[k] = len(ea[k]) + 2
+    # that each partition gets about the same work
     order = balanced_order(np.array(cost), spark.sparkContext.defaultParallelism)
     frame = pd.DataFrame({"members": members, "ea": ea, "eb": eb, "es": es}).iloc[order]
     with arrow(spark):
