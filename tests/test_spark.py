@@ -270,3 +270,36 @@ def test_broadcast_limit_follows_the_driver_memory() -> None:
     assert broadcast_limit(session(memory="64g")) == 512 << 20  # half of maxResultSize 1g
     assert broadcast_limit(session(memory="64g", maxResultSize="0")) == BROADCAST_BYTES
     assert broadcast_limit(session(memory="2048m", maxResultSize="100m")) == 50 << 20
+
+
+def test_components_frame_gives_each_partition_about_the_same_split_work(spark) -> None:
+    """The driver's one row per component (components first, then the documents alone) becomes
+    ``defaultParallelism`` partitions; cut in that order the first task would split every
+    component. Each partition gets about the same work (the pairs its split reads)."""
+    pd = pytest.importorskip("pandas")
+    from types import SimpleNamespace
+
+    from dupdetect.spark.driver import _components_frame
+
+    rng = np.random.default_rng(2)
+    sizes = [60, 40, 30, *rng.integers(2, 12, 80).tolist()]
+    comps, at = [], 0
+    for k in sizes:
+        comps.append(np.arange(at, at + k, dtype=np.int64))
+        at += k
+    shared = SimpleNamespace(value=SimpleNamespace(idx=np.arange(at + 2000, dtype=np.int64)))
+    scored = pd.DataFrame({"a": [0], "b": [1], "similarity": [0.5]})
+    frame = _components_frame(spark, comps, scored, shared)
+
+    def work(batches):
+        from pyspark import TaskContext
+
+        pairs = sum(len(m) * (len(m) - 1) // 2 for b in batches for m in b["members"])
+        yield pd.DataFrame({"p": [TaskContext.get().partitionId()], "pairs": [pairs]})
+
+    loads = frame.mapInPandas(work, "p int, pairs long").groupBy("p").sum("pairs").collect()
+    per = sorted(int(r[1]) for r in loads)
+    total = sum(k * (k - 1) // 2 for k in sizes)
+    assert len(per) == spark.sparkContext.defaultParallelism == 2 and sum(per) == total
+    assert per[-1] <= 0.55 * total, per  # in order, the first partition would hold all of it
+    assert frame.count() == len(comps) + 2000  # every document alone keeps its row

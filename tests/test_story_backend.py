@@ -76,6 +76,7 @@ def test_evict_clears_a_backlog_in_commits_of_at_most_commit_batch(make_index):
     per-add eviction (``evict_batch``) too, in commits no larger."""
     idx = make_index(window=timedelta(hours=1), evict_batch=10)
     st = idx.storage
+    assert st.commit_batch == (2000 if hasattr(st, "r") else None)  # README: Redis, 2,000
     st.commit_batch = 4
     sizes: list[int] = []
     commit = st.commit
