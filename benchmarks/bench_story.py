@@ -22,6 +22,11 @@ the index's window in hours (default None: no window, every article a candidate)
 older than the window are then evicted before the timed adds (``evicted``, ``evict_s`` and the
 articles ``held`` after it are printed with the row).
 
+``--fresh-writer`` (Redis): the timed adds run in a second ``StoryIndex`` on the same namespace,
+opened after the preload: a writer process that has met none of the indexed articles yet (the
+preloading one keeps the low-byte entries of what it wrote); ``low_entries`` in the row is how
+many the timed writer kept at the end.
+
 ``--profile``: run the timed adds under cProfile and print the top functions (cumulative) to
 stderr; the latencies printed are then inflated by the profiler.
 """
@@ -162,13 +167,18 @@ def run_one(backend: str, n: int, args: argparse.Namespace, sentences, sent_term
             evict["evicted"] = len(idx.evict(newest))
             evict["evict_s"] = time.perf_counter() - t0
             evict["held"] = len(idx)
+        timed = idx
+        if url and args.fresh_writer:
+            timed = StoryIndex(
+                storage=url, window=None if window is None else timedelta(seconds=window)
+            )
         if args.profile:
             import cProfile
             import pstats
 
             prof = cProfile.Profile()
             prof.enable()
-        res = measure(idx, sentences, chosen, args.adds, rng, newest + 1, recent)
+        res = measure(timed, sentences, chosen, args.adds, rng, newest + 1, recent)
         if args.profile:
             prof.disable()
             pstats.Stats(prof, stream=sys.stderr).sort_stats("cumulative").print_stats(30)
@@ -183,7 +193,11 @@ def run_one(backend: str, n: int, args: argparse.Namespace, sentences, sent_term
             row["saved_to"] = path
             row["saved_articles"] = len(idx)
         if url:
-            row["lock_ms_per_add"] = idx.storage.lock_wait_total / args.adds * 1000
+            row["lock_ms_per_add"] = timed.storage.lock_wait_total / args.adds * 1000
+            row["low_entries"] = len(getattr(timed.storage, "_low", ()))
+            row["fresh_writer"] = timed is not idx
+            if timed is not idx:
+                timed.close()
             idx.close()
     return row
 
@@ -210,6 +224,9 @@ def main() -> None:
     ap.add_argument("--load", metavar="FILE", help="only time loading FILE, then exit")
     ap.add_argument("--span-days", type=float, default=None, help="preload dates over D days")
     ap.add_argument("--window", type=float, default=None, help="the index's window in hours")
+    ap.add_argument(
+        "--fresh-writer", action="store_true", help="Redis: time the adds in a second writer"
+    )
     args = ap.parse_args()
     if args.load:
         load_only(args.load)

@@ -82,7 +82,7 @@ FILE_VERSION = persist.FILE_VERSION
 #: Merges whose two stories need more than this many pair scores are not attempted.
 MAX_MERGE_PAIRS = 40_000
 _OWN_OPTIONS = {"max_matches", "evict_batch"}
-_REDIS_OPTIONS = {"lock_timeout", "lock_wait", "cache_size", "connect_timeout"}
+_REDIS_OPTIONS = {"lock_timeout", "lock_wait", "cache_size", "low_cache", "connect_timeout"}
 _REPLAY_SPAN = 72 * 3600.0  # without a window: how far behind the wall clock means "a replay"
 
 
@@ -152,6 +152,7 @@ class StoryIndex:
     duration such as ``"72h"``, or None (keep everything). ``storage``: ``"memory"``, a
     ``redis://`` / ``rediss://`` URL (several processes share the index; options ``lock_wait``
     (seconds a write keeps retrying), ``cache_size`` (records cached per process),
+    ``low_cache`` (LSH proposals' low-byte entries kept per process, 144 bytes each),
     ``connect_timeout``) or a :class:`dupdetect.storage.Storage`. ``namespace`` separates indexes
     in one Redis database; it is bound to the settings of the first index that uses it, and an
     index with other settings is refused. ``on_merge`` is called with each :class:`MergeEvent`

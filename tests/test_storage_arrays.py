@@ -206,3 +206,32 @@ def test_pooled_scores_equal_the_scores_of_the_built_records():
 
     at = pooled.nums.index(num)
     assert pooled.scores[at].tobytes() == scores_to(query, [odd])[0].tobytes()
+
+
+def test_the_redis_writers_low_entries_ring_keeps_the_newest_and_finds_them():
+    """RedisStorage's cache of low-byte entries: whole-array lookups give each number its own
+    row, growth keeps what was there, a newer number takes an older one's slot at capacity, and
+    dropped numbers are gone."""
+    from dupdetect.storage.redis import _LowEntries
+
+    def rows(nums):
+        return (np.asarray(nums)[:, None] * 7 + np.arange(10)).astype(np.uint8)
+
+    ring = _LowEntries(4096)
+    assert len(ring) == 0 and not ring.get(np.array([1, 2]))[0].any()
+    ring.put(np.arange(1, 101), rows(np.arange(1, 101)))
+    ring.put(np.arange(101, 3001), rows(np.arange(101, 3001)))  # grows past 1024 slots
+    ask = np.array([5, 3000, 4000, 77, -3])
+    hit, got = ring.get(ask)
+    assert hit.tolist() == [True, True, False, True, False]
+    assert (got == rows(ask[hit])).all()
+    ring.put(np.arange(3001, 9001), rows(np.arange(3001, 9001)))  # past capacity
+    assert len(ring) == 4096
+    hit, got = ring.get(np.arange(1, 9001))
+    assert hit.sum() == 4096 and hit[-4096:].all(), "the newest numbers are the ones kept"
+    assert (got == rows(np.arange(1, 9001)[hit])).all()
+    ring.drop(np.array([9000, 1]))
+    assert ring.get(np.array([9000, 8999]))[0].tolist() == [False, True]
+    none = _LowEntries(0)
+    none.put(np.array([1]), rows([1]))
+    assert len(none) == 0

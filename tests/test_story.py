@@ -199,8 +199,13 @@ def test_fast_candidates_equal_the_plain_path_and_slots_are_reused(make_index):
         assert st._used <= 14, "freed slots must be reused, not appended"
     if hasattr(st, "r"):  # a record indexed before the low hash existed: falls back to records
         st.r.delete(st._k("low"))
-        nums, _ = st.candidates(keys, None)
-        assert nums.tolist() == Storage.candidates(st, keys, None)[0].tolist() != []
+        sig_width = idx.settings.num_perm
+        for warm in (False, True):  # both ways of asking (a fresh writer, a warm one)
+            st._low.clear()
+            if warm:  # knows one entry, none of these
+                st._low.put(np.array([10**12]), np.zeros((1, 8 + sig_width), np.uint8))
+            nums, _ = st.candidates(keys, None)
+            assert nums.tolist() == Storage.candidates(st, keys, None)[0].tolist() != []
 
 
 @pytest.mark.redis

@@ -147,6 +147,76 @@ def test_a_namespace_cleared_by_another_writer_is_detected(redis_url):
     b.clear()
 
 
+def test_a_writer_fetches_only_the_low_entries_it_has_not_met(redis_url):
+    """Each writer keeps the immutable low-byte entries it has met and, once most proposals are
+    known, asks the server for the bucket union only: the candidates stay exactly those of a
+    writer that fetches every entry every time (low_cache=0), through another writer's adds and
+    removals, and the kept entries stay within low_cache."""
+    from dupdetect.storage import RedisStorage
+
+    ns = _ns()
+    texts = [group_text(g, k) for k in range(6) for g in range(4)]
+    a = StoryIndex(storage=redis_url, namespace=ns, window=None)
+    b_st = RedisStorage(redis_url, ns, low_cache=1000)
+    ref_st = RedisStorage(redis_url, ns, low_cache=0)
+    small_st = RedisStorage(redis_url, ns, low_cache=5)
+    b = StoryIndex(storage=b_st, namespace=ns, window=None)
+    fetched: list[int] = []  # low entries b asks the server for, per call
+    hmget, with_entries = b_st.r.hmget, b_st._with_entries
+
+    def counting_hmget(name, keys, *args):
+        if name == b_st._k("low"):
+            fetched.append(len(keys))
+        return hmget(name, keys, *args)
+
+    def counting_script(keys, args):
+        got = with_entries(keys=keys, args=args)
+        fetched.append(len(got[0].split(b",")) if got[0] else 0)
+        return got
+
+    b_st.r.hmget, b_st._with_entries = counting_hmget, counting_script
+    try:
+        for i, t in enumerate(texts[:12]):
+            a.add(f"a{i}", t)
+        keys = [b.band_keys(b._featurize(group_text(g, 0))[0]) for g in range(4)]
+
+        def check() -> list[int]:
+            fetched.clear()
+            sizes = []
+            for k in keys:
+                got, want = b_st.candidates(k, None), ref_st.candidates(k, None)
+                small = small_st.candidates(k, None)
+                assert got.nums.tolist() == want.nums.tolist() == small.nums.tolist() != []
+                assert (got.signatures == want.signatures).all()
+                assert (small.signatures == want.signatures).all()
+                sizes.append(len(got.nums))
+            return sizes
+
+        sizes = check()  # fresh: every entry is fetched once (the first with the union)
+        assert sum(fetched) == sum(sizes) and len(b_st._low) == sum(sizes), (fetched, sizes)
+        check()  # warm: the union alone, nothing fetched
+        assert fetched == []
+        for i, t in enumerate(texts[12:], 12):  # another writer adds: only those are fetched
+            a.add(f"a{i}", t)
+        grown = check()
+        assert sum(fetched) == sum(grown) - sum(sizes) > 0, (fetched, sizes, grown)
+        a.remove("a0")  # removed by another writer: known here, but no proposal any more
+        num = a.storage.number_of("a0")
+        assert num is None
+        check()
+        assert len(small_st._low) <= 5
+        b.add("b0", group_text(0, 9))  # its own add: known without asking
+        fetched.clear()
+        check()
+        assert fetched == []
+        with pytest.raises(ValueError, match="low_cache"):
+            RedisStorage(redis_url, ns, low_cache=-1)
+    finally:
+        a.clear()
+        for st in (b_st, ref_st, small_st):
+            st.close()
+
+
 def test_more_records_than_the_cache_holds_are_all_read_saved_and_evicted(redis_url, tmp_path):
     """``records`` of more numbers than ``cache_size`` returns every one of them (it read
     them back from its LRU cache, which had dropped the oldest: ``save`` of a namespace larger

@@ -10,8 +10,10 @@ Redis layout (``{ns}`` is the namespace)::
     {ns}:b:{band}:{key}     set of document numbers in one LSH bucket
     {ns}:rec                hash number -> packed immutable record (see pack_record)
     {ns}:low                hash number -> '<f8' published + the low byte of each signature
-                            value (the prefilter's first pass, fetched for every LSH proposal;
-                            the few that pass are confirmed on the signature in their record)
+                            value (the prefilter's first pass for every LSH proposal; the few
+                            that pass are confirmed on the signature in their record). Entries
+                            never change, so each writer keeps those it has met (``low_cache``)
+                            and asks the server for the bucket union and the entries it lacks
     {ns}:sto                hash number -> story id
     {ns}:ids                hash json(doc id) -> number
     {ns}:s:{story}          set of member numbers
@@ -65,7 +67,7 @@ from .base import (
     story_number,
     unpack_record,
 )
-from .redis_scripts import CANDIDATES, COMMIT
+from .redis_scripts import CANDIDATES, COMMIT, UNION
 
 __all__ = ["RedisStorage", "masked_url"]
 
@@ -76,11 +78,68 @@ def _ints(raw: bytes) -> list[int]:
     return [int(x) for x in raw.split(b",")] if raw else []
 
 
+def _int_array(raw: bytes) -> np.ndarray:
+    """``_ints`` as an int64 array (numpy parses the digits)."""
+    return np.array(raw.split(b","), dtype=np.int64) if raw else np.zeros(0, np.int64)
+
+
 _PUB = struct.Struct("<d")
 
 
 def _pack_low(rec: Record) -> bytes:
     return _PUB.pack(rec.published) + low_bytes(rec.signature.reshape(1, -1)).tobytes()
+
+
+class _LowEntries:
+    """The low-byte entries a writer has met (number -> ``_pack_low`` bytes as a uint8 row) in
+    a ring of slots ``number % size``, grown by doubling up to ``capacity``: numbers are handed
+    out in order, so a newer number takes the slot of one ``size`` older (the oldest go first).
+    Lookups and inserts are whole arrays at a time."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self.tags = np.zeros(0, np.int64)  # the number in each slot, -1 for none
+        self.rows = np.zeros((0, 0), np.uint8)
+
+    def __len__(self) -> int:
+        return int(np.count_nonzero(self.tags >= 0))
+
+    def get(self, nums: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Which of ``nums`` are here (a mask), and their rows (in the order of the mask's
+        True entries)."""
+        if not self.tags.size:
+            return np.zeros(nums.size, bool), self.rows[:0]
+        slots = nums % self.tags.size
+        hit = self.tags[slots] == nums
+        return hit, self.rows[slots[hit]]
+
+    def put(self, nums: np.ndarray, rows: np.ndarray) -> None:
+        if not self.capacity or not nums.size:
+            return
+        if self.rows.shape[1:] != rows.shape[1:]:  # the first put, or another width
+            self.tags, self.rows = np.full(0, -1, np.int64), np.zeros((0, rows.shape[1]), np.uint8)
+        want = len(self) + nums.size
+        if self.tags.size < min(self.capacity, 2 * want):
+            size = min(self.capacity, max(1024, 1 << int(2 * want - 1).bit_length()))
+            live = self.tags >= 0
+            old_tags, old_rows = self.tags[live], self.rows[live]
+            self.tags = np.full(size, -1, np.int64)
+            self.rows = np.zeros((size, rows.shape[1]), np.uint8)
+            self._place(old_tags, old_rows)
+        self._place(nums, rows)
+
+    def _place(self, nums: np.ndarray, rows: np.ndarray) -> None:
+        slots = nums % self.tags.size
+        self.tags[slots], self.rows[slots] = nums, rows
+
+    def drop(self, nums: np.ndarray) -> None:
+        if self.tags.size and nums.size:
+            slots = nums % self.tags.size
+            self.tags[slots[self.tags[slots] == nums]] = -1
+
+    def clear(self) -> None:
+        self.tags = np.zeros(0, np.int64)
+        self.rows = np.zeros((0, 0), np.uint8)
 
 
 def _jid(doc_id: str | int) -> str:
@@ -104,7 +163,10 @@ class RedisStorage(Storage):
     that is restarting) before it gives up with ``TimeoutError`` / ``ConnectionError``;
     ``lock_timeout``: accepted for compatibility, unused (writers no longer hold a lock);
     ``cache_size``: records kept in this process (LRU) so that scoring does not fetch and unpack
-    them again; ``connect_timeout``: seconds to wait for the server when connecting.
+    them again; ``low_cache``: low-byte entries kept in this process (136 bytes each, ~290 with
+    Python's overhead; the oldest go first), so that an add fetches only the entries of
+    proposals it has not met before (0: fetch them all every time); ``connect_timeout``:
+    seconds to wait for the server when connecting.
     """
 
     #: records per commit when ``evict`` clears a backlog: one commit is one Lua script, ~70
@@ -119,6 +181,7 @@ class RedisStorage(Storage):
         lock_timeout: float = 30.0,
         lock_wait: float = 60.0,
         cache_size: int = 20_000,
+        low_cache: int = 200_000,
         connect_timeout: float = 5.0,
         client: Any = None,
     ) -> None:
@@ -147,7 +210,10 @@ class RedisStorage(Storage):
         self._connect()
         self._retry_for = float(lock_wait)
         del lock_timeout  # no lock any more; the option stays accepted
-        self._candidates = self.r.register_script(CANDIDATES)
+        if not isinstance(low_cache, int) or isinstance(low_cache, bool) or low_cache < 0:
+            raise ValueError(f"low_cache must be an int >= 0, got {low_cache!r}")
+        self._union = self.r.register_script(UNION)
+        self._with_entries = self.r.register_script(CANDIDATES)
         self._commit = self.r.register_script(COMMIT)
         self._local = threading.local()
         self._ident_raw: bytes | None = None
@@ -155,6 +221,9 @@ class RedisStorage(Storage):
         # record is never stale (its story is always read from the server)
         self._cache: OrderedDict[int, Record] = OrderedDict()
         self.cache_size = cache_size
+        # number -> low-byte entry (immutable like the record)
+        self._low = _LowEntries(low_cache)
+        self.low_cache = low_cache
         #: commits refused because another writer changed what they read (then re-run)
         self.conflicts = 0
         #: seconds spent backing off before re-running (conflicts, a restarting server)
@@ -314,29 +383,55 @@ class RedisStorage(Storage):
             return empty
         names = self._bucket_names(keys)
         self._watch(names)
-        have, packed, lost, same = self._candidates(
-            keys=[self._k("low"), self._k("id"), *names], args=[self._ident_raw or b""]
-        )
-        if same != b"1" and self._ident_raw is not None:
-            raise self._lost(self.r.get(self._k("id")))
-        nums_l = _ints(have)
-        blobs = [packed] if packed else []
-        if lost:  # indexed before the low hash existed, or deleted meanwhile: use the record
-            rows = [r for r in self.records(_ints(lost)) if r is not None]
-            nums_l += [r.record.num for r in rows]
-            blobs += [_pack_low(r.record) for r in rows]
-        if not nums_l:
+        ident = [self._ident_raw or b""]
+        if not len(self._low):  # a fresh writer (or low_cache=0): every entry with the union,
+            # in one round trip; then the union alone and the entries not met yet (two)
+            have, packed, lost, same = self._with_entries(
+                keys=[self._k("low"), self._k("id"), *names], args=ident
+            )
+            self._check_same(same)
+            nums = _int_array(have)
+            rows = np.frombuffer(packed, np.uint8).reshape(nums.size, -1) if nums.size else None
+            if rows is not None:
+                self._low.put(nums, rows)
+            missing = _int_array(lost)
+        else:
+            have, same = self._union(keys=[self._k("id"), *names], args=ident)
+            self._check_same(same)
+            union = _int_array(have)
+            hit, rows = self._low.get(union)
+            nums, missing = union[hit], union[~hit]
+        if missing.size:
+            more = self._fetch_low(missing.tolist())
+            if more:
+                got = np.fromiter(more, dtype=np.int64, count=len(more))
+                extra = np.frombuffer(b"".join(more.values()), np.uint8).reshape(got.size, -1)
+                self._low.put(got, extra)
+                nums = np.concatenate([nums, got])
+                rows = extra if rows is None or not rows.size else np.concatenate([rows, extra])
+        if not nums.size or rows is None:
             return empty
-        nums = np.array(nums_l, dtype=np.int64)
-        blob = b"".join(blobs)
-        width = len(blob) // len(nums_l)
-        buf = np.frombuffer(blob, dtype=np.uint8).reshape(len(nums_l), width)
-        pub = buf[:, :8].copy().view("<f8").ravel()
-        sigs = buf[:, 8:].copy()  # low bytes: StoryIndex confirms the survivors on records
+        pub = rows[:, :8].copy().view("<f8").ravel()
         order = np.argsort(nums, kind="stable")
         if cutoff is not None:
             order = order[pub[order] >= cutoff]
-        return Candidates(nums[order], sigs[order])
+        # low bytes: StoryIndex confirms the survivors on their records
+        return Candidates(nums[order], np.ascontiguousarray(rows[order, 8:]))
+
+    def _check_same(self, same: bytes) -> None:
+        if same != b"1" and self._ident_raw is not None:
+            raise self._lost(self.r.get(self._k("id")))
+
+    def _fetch_low(self, nums: list[int]) -> dict[int, bytes]:
+        """The low-byte entries of ``nums`` from the server; a number without one (indexed
+        before the low hash existed) gets it from its record; one deleted since the union was
+        read has neither and is left out."""
+        got = self.r.hmget(self._k("low"), nums)
+        out = {n: b for n, b in zip(nums, got) if b is not None}
+        lost = [n for n, b in zip(nums, got) if b is None]
+        if lost:
+            out.update((r.record.num, _pack_low(r.record)) for r in self.records(lost) if r)
+        return out
 
     def records(self, nums: Sequence[int]) -> list[Stored | None]:
         if not nums:
@@ -467,6 +562,14 @@ class RedisStorage(Storage):
         status = reply[0]
         if status == b"ok":
             self.last_version = int(reply[1])
+            self._low.drop(np.array([rec.num for rec, _, _ in change.delete], np.int64))
+            new = [
+                (rec.num, blob) for (rec, _, keys), blob in zip(change.insert, blobs[1::2]) if keys
+            ]
+            if new:
+                nums = np.array([n for n, _ in new], np.int64)
+                rows = np.frombuffer(b"".join(b for _, b in new), np.uint8).reshape(len(new), -1)
+                self._low.put(nums, rows)
         if status == b"lost":
             raise self._lost(reply[1] or None)
         if status == b"exists":
@@ -502,6 +605,7 @@ class RedisStorage(Storage):
         for name, value in counters.items():
             self.r.set(self._k("n", name), value)
         self._cache.clear()
+        self._low.clear()
         if self.identity is not None:
             self.bind(self.identity.fingerprint, self.identity.settings)
 

@@ -6,13 +6,14 @@ prefix is passed in ARGV, the keys are built from it.
 
 from __future__ import annotations
 
-__all__ = ["CANDIDATES", "COMMIT"]
+__all__ = ["CANDIDATES", "COMMIT", "UNION"]
 
 # KEYS[1] = the low-byte hash, KEYS[2] = the identity key, KEYS[3..] = the bucket sets;
 # ARGV[1] = the identity this writer bound to. The union of the buckets and the packed low bytes
 # of each member, in one round trip (HMGET in chunks: Lua's unpack() stack limit). Replies are
 # flat strings (numbers with an entry, their entries concatenated, numbers without one, and '1'
-# when the identity still matches): a client parses 4 bulk strings, not 2 per proposal.
+# when the identity still matches): a client parses 4 bulk strings, not 2 per proposal. What a
+# writer asks while it has few of the entries (a fresh process); then UNION.
 CANDIDATES = """
 local same = redis.call('GET', KEYS[2]) == ARGV[1] and '1' or '0'
 local nums = redis.call('SUNION', unpack(KEYS, 3))
@@ -30,6 +31,15 @@ for i = 1, #nums, 4000 do
   end
 end
 return {table.concat(have, ','), table.concat(sigs), table.concat(lost, ','), same}
+"""
+
+# KEYS[1] = the identity key, KEYS[2..] = the bucket sets; ARGV[1] = the identity this writer
+# bound to. The union of the buckets (numbers joined by ',') and '1' when the identity still
+# matches, in one atomic step: the writer has the low-byte entries of most proposals already and
+# fetches only the others (RedisStorage.candidates).
+UNION = """
+local same = redis.call('GET', KEYS[1]) == ARGV[1] and '1' or '0'
+return {table.concat(redis.call('SUNION', unpack(KEYS, 2)), ','), same}
 """
 
 # The whole write of one Change, atomic. ARGV[1] = namespace, ARGV[2] = the identity this writer
