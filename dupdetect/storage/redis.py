@@ -384,7 +384,7 @@ class RedisStorage(Storage):
         names = self._bucket_names(keys)
         self._watch(names)
         ident = [self._ident_raw or b""]
-        if not len(self._low):  # a fresh writer (or low_cache=0): every entry with the union,
+        if not self._low.tags.size:  # a fresh writer (or low_cache=0): every entry with the union,
             # in one round trip; then the union alone and the entries not met yet (two)
             have, packed, lost, same = self._with_entries(
                 keys=[self._k("low"), self._k("id"), *names], args=ident
