@@ -100,6 +100,9 @@ class _LowEntries:
         self.capacity = capacity
         self.tags = np.zeros(0, np.int64)  # the number in each slot, -1 for none
         self.rows = np.zeros((0, 0), np.uint8)
+        # threads of one process may share a storage: a lookup must never pair a number with
+        # a row that is being written or moved
+        self._lock = threading.Lock()
 
     def __len__(self) -> int:
         return int(np.count_nonzero(self.tags >= 0))
@@ -107,19 +110,24 @@ class _LowEntries:
     def get(self, nums: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Which of ``nums`` are here (a mask), and their rows (in the order of the mask's
         True entries)."""
-        if not self.tags.size:
-            return np.zeros(nums.size, bool), self.rows[:0]
-        slots = nums % self.tags.size
-        hit = self.tags[slots] == nums
-        return hit, self.rows[slots[hit]]
+        with self._lock:
+            if not self.tags.size:
+                return np.zeros(nums.size, bool), self.rows[:0]
+            slots = nums % self.tags.size
+            hit = self.tags[slots] == nums
+            return hit, self.rows[slots[hit]]
 
     def put(self, nums: np.ndarray, rows: np.ndarray) -> None:
         if not self.capacity or not nums.size:
             return
+        with self._lock:
+            self._put(nums, rows)
+
+    def _put(self, nums: np.ndarray, rows: np.ndarray) -> None:
         if self.rows.shape[1:] != rows.shape[1:]:  # the first put, or another width
             self.tags, self.rows = np.full(0, -1, np.int64), np.zeros((0, rows.shape[1]), np.uint8)
-        want = len(self) + nums.size
-        if self.tags.size < min(self.capacity, 2 * want):
+        if self.tags.size < self.capacity and self.tags.size < 2 * (len(self) + nums.size):
+            want = len(self) + nums.size
             size = min(self.capacity, max(1024, 1 << int(2 * want - 1).bit_length()))
             live = self.tags >= 0
             old_tags, old_rows = self.tags[live], self.rows[live]
@@ -133,13 +141,15 @@ class _LowEntries:
         self.tags[slots], self.rows[slots] = nums, rows
 
     def drop(self, nums: np.ndarray) -> None:
-        if self.tags.size and nums.size:
-            slots = nums % self.tags.size
-            self.tags[slots[self.tags[slots] == nums]] = -1
+        with self._lock:
+            if self.tags.size and nums.size:
+                slots = nums % self.tags.size
+                self.tags[slots[self.tags[slots] == nums]] = -1
 
     def clear(self) -> None:
-        self.tags = np.zeros(0, np.int64)
-        self.rows = np.zeros((0, 0), np.uint8)
+        with self._lock:
+            self.tags = np.zeros(0, np.int64)
+            self.rows = np.zeros((0, 0), np.uint8)
 
 
 def _jid(doc_id: str | int) -> str:
@@ -163,10 +173,11 @@ class RedisStorage(Storage):
     that is restarting) before it gives up with ``TimeoutError`` / ``ConnectionError``;
     ``lock_timeout``: accepted for compatibility, unused (writers no longer hold a lock);
     ``cache_size``: records kept in this process (LRU) so that scoring does not fetch and unpack
-    them again; ``low_cache``: low-byte entries kept in this process (136 bytes each, ~290 with
-    Python's overhead; the oldest go first), so that an add fetches only the entries of
-    proposals it has not met before (0: fetch them all every time); ``connect_timeout``:
-    seconds to wait for the server when connecting.
+    them again; ``low_cache``: low-byte entries kept in this process (144 bytes each with their
+    number; the oldest go first), so that an add fetches only the entries of proposals it has
+    not met before (0: fetch them all every time); ``connect_timeout``: seconds to wait for the
+    server when connecting. Threads of one process may share one storage (each runs its own
+    transactions; the caches are locked).
     """
 
     #: records per commit when ``evict`` clears a backlog: one commit is one Lua script, ~70
@@ -220,6 +231,7 @@ class RedisStorage(Storage):
         # number -> Record: numbers are never reused and records never change, so a cached
         # record is never stale (its story is always read from the server)
         self._cache: OrderedDict[int, Record] = OrderedDict()
+        self._cache_lock = threading.Lock()
         self.cache_size = cache_size
         # number -> low-byte entry (immutable like the record)
         self._low = _LowEntries(low_cache)
@@ -437,28 +449,30 @@ class RedisStorage(Storage):
         if not nums:
             return []
         cache = self._cache
-        need = [n for n in nums if n not in cache]
+        with self._cache_lock:  # threads may share this storage: take what is cached now
+            have = {n: cache[n] for n in nums if n in cache}
+        need = [n for n in nums if n not in have]
         p = self.r.pipeline(transaction=False)
         p.hmget(self._k("sto"), list(nums))
         if need:
             p.hmget(self._k("rec"), need)
         got = p.execute()
         stories = got[0]
-        # the answer is built from what was fetched, not read back from the cache: a request
-        # larger than the cache (evicting a backlog) would otherwise lose what the cache dropped
-        fresh = {n: unpack_record(b) for n, b in zip(need, got[1]) if b is not None} if need else {}
+        # the answer is built from what was fetched and what was taken above, never read back
+        # from the cache: a request larger than the cache (evicting a backlog) or another
+        # thread would otherwise drop records from under it
+        if need:
+            have.update((n, unpack_record(b)) for n, b in zip(need, got[1]) if b is not None)
         out: list[Stored | None] = []
         for n, st in zip(nums, stories):
-            rec = fresh.get(n) or cache.get(n)
-            if rec is None or st is None:
-                out.append(None)
-            else:
-                if n in cache:
-                    cache.move_to_end(n)
-                out.append(Stored(rec, st.decode()))
-        cache.update(fresh)
-        while len(cache) > self.cache_size:
-            cache.popitem(last=False)
+            rec = have.get(n)
+            out.append(None if rec is None or st is None else Stored(rec, st.decode()))
+        with self._cache_lock:
+            for n, rec in have.items():
+                cache[n] = rec
+                cache.move_to_end(n)
+            while len(cache) > self.cache_size:
+                cache.popitem(last=False)
         return out
 
     def members(self, story_ids: Sequence[str]) -> dict[str, list[int]]:
@@ -604,7 +618,8 @@ class RedisStorage(Storage):
             self.r.unlink(*batch)
         for name, value in counters.items():
             self.r.set(self._k("n", name), value)
-        self._cache.clear()
+        with self._cache_lock:
+            self._cache.clear()
         self._low.clear()
         if self.identity is not None:
             self.bind(self.identity.fingerprint, self.identity.settings)
