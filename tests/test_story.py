@@ -208,6 +208,53 @@ def test_fast_candidates_equal_the_plain_path_and_slots_are_reused(make_index):
             assert nums.tolist() == Storage.candidates(st, keys, None)[0].tolist() != []
 
 
+def test_threads_sharing_one_index_lose_nothing_and_agree_with_one_thread(make_index):
+    """A threaded server shares one StoryIndex: four threads adding at once index every article
+    once and give the stories of the same articles added by one thread (on Redis with small
+    caches, so records and low-byte entries are dropped and fetched again while other threads
+    read them, and the namespace audits clean)."""
+    import sys
+    import threading
+
+    texts = {f"g{g}k{k}": group_text(g, k) for g in range(6) for k in range(8)}
+    names = sorted(texts)
+    idx, one = make_index(window=None), make_index(window=None)
+    if hasattr(idx.storage, "r"):
+        from dupdetect.storage.redis import _LowEntries
+
+        idx.storage.cache_size, idx.storage._low = 8, _LowEntries(16)
+    errors: list[str] = []
+
+    def work(part: list[str]) -> None:
+        try:
+            for name in part:
+                idx.add(name, texts[name])
+        except Exception as e:  # noqa: BLE001 - a thread's error must fail the test
+            errors.append(repr(e))
+
+    threads = [threading.Thread(target=work, args=(names[t::4],)) for t in range(4)]
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(1e-5)  # threads take turns often, not every 5 ms
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+    finally:
+        sys.setswitchinterval(switch)
+    assert not errors, errors[0]
+    assert len(idx) == len(texts)
+    if hasattr(idx.storage, "r"):
+        assert idx.storage.audit(idx.band_keys) == []
+    for name in names:
+        one.add(name, texts[name])
+
+    def groups(ix: StoryIndex) -> set[frozenset]:
+        return {frozenset(m.doc_id for m in ix.story(s)) for s in ix.stories()}
+
+    assert groups(idx) == groups(one) and len(groups(one)) == 6
+
+
 @pytest.mark.redis
 def test_low_byte_candidates_keep_exactly_the_proposals_of_full_signatures(redis_url):
     """Redis ships the low bytes of the proposals' signatures; the survivors, confirmed on the

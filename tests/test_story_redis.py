@@ -217,51 +217,6 @@ def test_a_writer_fetches_only_the_low_entries_it_has_not_met(redis_url):
             st.close()
 
 
-def test_threads_sharing_one_redis_index_lose_nothing_and_agree_with_one_thread(redis_url):
-    """A threaded server shares one StoryIndex: four threads adding at once (small caches, so
-    records and low-byte entries are dropped and fetched again while other threads read them)
-    index every article once, the namespace audits clean, and the stories are those of the
-    same articles added by one thread."""
-    texts = {f"g{g}k{k}": group_text(g, k) for g in range(6) for k in range(8)}
-    names = sorted(texts)
-    ns = _ns()
-    idx = StoryIndex(storage=redis_url, namespace=ns, window=None, cache_size=8, low_cache=16)
-    one = StoryIndex(storage=redis_url, namespace=_ns(), window=None)
-    errors: list[str] = []
-
-    def work(part: list[str]) -> None:
-        try:
-            for name in part:
-                idx.add(name, texts[name])
-        except Exception as e:  # noqa: BLE001 - a thread's error must fail the test
-            errors.append(repr(e))
-
-    threads = [threading.Thread(target=work, args=(names[t::4],)) for t in range(4)]
-    switch = sys.getswitchinterval()
-    sys.setswitchinterval(1e-5)
-    try:
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(120)
-    finally:
-        sys.setswitchinterval(switch)
-    try:
-        assert not errors, errors[0]
-        assert len(idx) == len(texts)
-        assert idx.storage.audit(idx.band_keys) == []
-        for name in names:
-            one.add(name, texts[name])
-
-        def groups(ix: StoryIndex) -> set[frozenset]:
-            return {frozenset(m.doc_id for m in ix.story(s)) for s in ix.stories()}
-
-        assert groups(idx) == groups(one)
-    finally:
-        idx.clear()
-        one.clear()
-
-
 def test_records_read_while_another_thread_empties_the_cache_are_all_returned(redis_url):
     """``records`` takes what is cached before it asks the server: another thread that trims
     (here: empties) the record cache meanwhile must not turn indexed records into None."""
