@@ -1,8 +1,10 @@
-"""The Redis candidate script alone: what one ``StoryIndex.add`` asks the server for its LSH
-proposals, at a given number of proposals, with the entries the library stores (published time
-+ the low byte of each of 128 signature values, 136 bytes), with full signatures (520 bytes, the
-layout before d5d688a) and with no entries at all (the bucket union only: what a writer that
-kept the immutable entries itself would ask for).
+"""The Redis candidate call alone: what one ``StoryIndex.add`` asks the server for its LSH
+proposals, at a given number of proposals: the union with every member's entry in one script
+(``CANDIDATES``: what a fresh writer asks), with the entries the library stores (published time
++ the low byte of each of 128 signature values, 136 bytes) and with full signatures (520 bytes,
+the layout before d5d688a); the bucket union alone (``UNION``: what a writer asks once it has
+met the proposals' entries); and the union followed by an HMGET of every entry (two round
+trips: why a fresh writer does not ask that way).
 
     python benchmarks/bench_redis_candidates.py [--members 800,3000] [--calls 200] [--rounds 3]
 

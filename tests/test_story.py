@@ -178,8 +178,9 @@ def test_incremental_matches_batch_on_fixture_stories():
 
 
 def test_fast_candidates_equal_the_plain_path_and_slots_are_reused(make_index):
-    """``Storage.candidates`` (arrays / one Redis call) gives exactly what the generic path
-    (bucket_members + records) gives, through evictions; freed memory slots are reused."""
+    """``Storage.candidates`` (arrays / the Redis union and entries) gives exactly what the
+    generic path (bucket_members + records) gives, through evictions; freed memory slots are
+    reused."""
     from dupdetect.storage import Storage
 
     idx = make_index(window=timedelta(hours=2), evict_batch=1000)
