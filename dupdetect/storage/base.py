@@ -244,17 +244,12 @@ def unpack_record(data: bytes) -> Record:
         raise ValueError(f"record is {len(data)} bytes, expected {need}")
     pos = _HEAD.size
     head = json.loads(data[pos : pos + jl].decode("utf-8"))
-    pos += jl
-
-    def arr(n: int, dtype: str) -> np.ndarray:
-        nonlocal pos
-        a = np.frombuffer(data, dtype=dtype, count=n, offset=pos)
-        pos += 4 * n
-        return a.astype(np.uint32 if dtype == "<u4" else np.float32)  # native order, own copy
-
-    sig = arr(k, "<u4")
-    ui, uw = arr(nu, "<u4"), arr(nu, "<f4")
-    bi, bw = arr(nb, "<u4"), arr(nb, "<f4")
+    # the arrays, one copy in native order; each array is a view of its stretch of it
+    body = np.frombuffer(data, dtype="<u4", count=k + 2 * (nu + nb), offset=pos + jl)
+    body = body.astype(np.uint32)
+    a, b, c, d = k, k + nu, k + 2 * nu, k + 2 * nu + nb
+    sig, ui, uw = body[:a], body[a:b], body[b:c].view(np.float32)
+    bi, bw = body[c:d], body[d:].view(np.float32)
     return Record(
         num=int(head["n"]),
         doc_id=head["id"],
