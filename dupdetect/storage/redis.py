@@ -74,12 +74,8 @@ __all__ = ["RedisStorage", "masked_url"]
 T = TypeVar("T")
 
 
-def _ints(raw: bytes) -> list[int]:
-    return [int(x) for x in raw.split(b",")] if raw else []
-
-
 def _int_array(raw: bytes) -> np.ndarray:
-    """``_ints`` as an int64 array (numpy parses the digits)."""
+    """Numbers a script joined with ',' as an int64 array (numpy parses the digits)."""
     return np.array(raw.split(b","), dtype=np.int64) if raw else np.zeros(0, np.int64)
 
 
@@ -126,8 +122,8 @@ class _LowEntries:
     def _put(self, nums: np.ndarray, rows: np.ndarray) -> None:
         if self.rows.shape[1:] != rows.shape[1:]:  # the first put, or another width
             self.tags, self.rows = np.full(0, -1, np.int64), np.zeros((0, rows.shape[1]), np.uint8)
-        if self.tags.size < self.capacity and self.tags.size < 2 * (len(self) + nums.size):
-            want = len(self) + nums.size
+        want = len(self) + nums.size if self.tags.size < self.capacity else 0
+        if self.tags.size < min(self.capacity, 2 * want):  # grow: at most half the slots used
             size = min(self.capacity, max(1024, 1 << int(2 * want - 1).bit_length()))
             live = self.tags >= 0
             old_tags, old_rows = self.tags[live], self.rows[live]
