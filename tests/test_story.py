@@ -134,6 +134,8 @@ def test_bad_input_raises_clear_errors(make_index):
         idx.add("d", "نص", published=float("nan"))
     with pytest.raises(TypeError, match="unknown option"):
         StoryIndex(treshold=0.3)
+    with pytest.raises(TypeError, match="low_cache for memory storage: they are options of Redis"):
+        StoryIndex(low_cache=5)
     with pytest.raises(ValueError, match="window"):
         StoryIndex(window="-5h")
     with pytest.raises(TypeError, match="no unit"):  # 48 seconds or 48 hours? refused

@@ -73,7 +73,10 @@ def make_storage(
         )
     if storage == "memory":
         if options:
-            raise TypeError(f"unknown option(s) {', '.join(sorted(options))} for memory storage")
+            raise TypeError(
+                f"unknown option(s) {', '.join(sorted(options))} for memory storage: they are "
+                "options of Redis storage (storage='redis://host:6379/0'); drop them"
+            )
         return MemoryStorage()
     if storage.startswith(("redis://", "rediss://", "unix://")):
         return RedisStorage(storage, namespace, **options)
