@@ -113,6 +113,33 @@ def test_group_sum_equals_the_sum_of_pair_scores(stories) -> None:
     assert score.group_sum(a, b) == pytest.approx(pairwise, rel=1e-6)  # float32 per pair
     grown = score.GroupVectors.of(profs[:3]) + score.GroupVectors.of(profs[3:k])
     assert score.group_sum(grown, b) == pytest.approx(pairwise, rel=1e-6)
+    # a group grown one member at a time is exactly (bit for bit) the group summed at once
+    one_by_one = score.GroupVectors.of(profs[:1])
+    for p in profs[1:k]:
+        one_by_one = one_by_one + score.GroupVectors.of([p])
+    for (ids, w), (ids_a, w_a) in zip(one_by_one.sums, a.sums):
+        assert np.array_equal(ids, ids_a) and ids.dtype == ids_a.dtype
+        assert np.array_equal(w, w_a)
+    empty = score.GroupVectors.of([])
+    for (ids, w), (ids_a, w_a) in zip((a + empty).sums, a.sums):
+        assert np.array_equal(ids, ids_a) and np.array_equal(w, w_a)
+    for (ids, w), (ids_a, w_a) in zip((empty + a).sums, a.sums):
+        assert np.array_equal(ids, ids_a) and np.array_equal(w, w_a) and w.dtype == np.float64
+
+
+def test_adding_two_sums_equals_summing_them_at_once() -> None:
+    """``GroupVectors + GroupVectors`` merges sorted sums without sorting again; it must give
+    exactly what summing both sets of vectors at once gives (same ids, dtypes and float64
+    values, bit for bit: shared ids get a + b in both)."""
+    rng = np.random.default_rng(5)
+    for _ in range(500):
+        ia = np.unique(rng.integers(0, 60, rng.integers(0, 40)).astype(np.uint32))
+        ib = np.unique(rng.integers(0, 60, rng.integers(0, 40)).astype(np.uint32))
+        a = score._summed([ia], [rng.random(ia.size)])
+        b = score._summed([ib], [rng.random(ib.size)])
+        got, want = score._added(a, b), score._summed([a[0], b[0]], [a[1], b[1]])
+        assert np.array_equal(got[0], want[0]) and got[0].dtype == want[0].dtype
+        assert np.array_equal(got[1], want[1]) and got[1].dtype == want[1].dtype
 
 
 def test_the_weighting_is_written_once(stories, monkeypatch) -> None:
