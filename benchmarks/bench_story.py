@@ -27,6 +27,12 @@ opened after the preload: a writer process that has met none of the indexed arti
 preloading one keeps the low-byte entries of what it wrote); ``low_entries`` in the row is how
 many the timed writer kept at the end.
 
+``--grouped``: the preloaded articles are clustered first by the batch job's own grouping
+(:func:`dupdetect.grouping.group`, the index's window, two workers) and each cluster is preloaded
+as one story, as an index built by ``add`` would hold them; without it every preloaded article is
+its own story, and an add that matches many of them merges them all (``merges`` in the row: mean
+merges per timed add). Featurizes all N at once: meant for N up to a few hundred thousand.
+
 ``--profile``: run the timed adds under cProfile and print the top functions (cumulative) to
 stderr; the latencies printed are then inflated by the profiler.
 """
@@ -53,6 +59,7 @@ import _data  # noqa: E402
 from _redis import redis_url  # noqa: E402
 
 from dupdetect.features import Profile, TermVector, featurize_terms, prepare  # noqa: E402
+from dupdetect.grouping import group  # noqa: E402
 from dupdetect.storage import Change, Insert, Record  # noqa: E402
 from dupdetect.story import StoryIndex  # noqa: E402
 
@@ -65,26 +72,50 @@ def rss() -> int:
 T0 = 1.7e9  # time of the first preloaded article
 
 
+def draw(n: int, n_sentences: int, rng: random.Random, batch: int = 2000) -> np.ndarray:
+    """The sentence choices of n synthetic articles, an ``(n, 8)`` int32 array (small next to
+    the index, unlike lists of ints)."""
+    chosen = np.zeros((n, 8), np.int32)
+    for s in range(0, n, batch):
+        m = min(batch, n - s)
+        chosen[s : s + m] = [rng.sample(range(n_sentences), 8) for _ in range(m)]
+    return chosen
+
+
+def clusters_of(
+    chosen: np.ndarray, sent_terms: list[list[str]], idx: StoryIndex, step: float
+) -> np.ndarray:
+    """``--grouped``: row -> the first row of its cluster in the batch job's own grouping
+    (:func:`dupdetect.grouping.group` with the index's settings and window, two workers)."""
+    f = featurize_terms([[t for i in p for t in sent_terms[i]] for p in chosen], idx.settings)
+    times = T0 + np.arange(len(chosen)) * step
+    first = np.arange(len(chosen))
+    for c in group(f, idx.settings, times=times, window=idx.window, workers=2).clusters:
+        first[c] = c[0]
+    return first
+
+
 def preload(
     idx: StoryIndex,
-    n: int,
+    chosen: np.ndarray,
     sent_terms: list[list[str]],
-    rng: random.Random,
     step: float,
+    cluster_of: np.ndarray | None = None,
     batch: int = 2000,
-) -> np.ndarray:
-    """Insert n synthetic articles (``step`` seconds apart) straight into storage; returns their
-    sentence choices, an ``(n, 8)`` int32 array (small next to the index, unlike lists of ints).
+) -> None:
+    """Insert the synthetic articles of ``chosen`` (``step`` seconds apart) straight into
+    storage, each its own story, or with ``cluster_of`` (row -> first row of its cluster) each
+    cluster one story.
 
     The one place that goes below ``StoryIndex``'s own methods: records are written through the
-    storage interface (``Storage.next_number`` / ``commit(Change)``), each its own story, with
-    the band keys ``add`` would compute (``StoryIndex.band_keys``), so a 100k index loads in a
-    minute instead of 100k verified ``add`` calls.
+    storage interface (``Storage.next_number`` / ``commit(Change)``) with the band keys ``add``
+    would compute (``StoryIndex.band_keys``), so a 100k index loads in a minute instead of 100k
+    verified ``add`` calls.
     """
-    st, chosen = idx.storage, np.zeros((n, 8), np.int32)
+    st, n = idx.storage, len(chosen)
+    story_of: dict[int, str] = {}
     for s in range(0, n, batch):
-        picks = [rng.sample(range(len(sent_terms)), 8) for _ in range(min(batch, n - s))]
-        chosen[s : s + len(picks)] = picks
+        picks = chosen[s : s + batch].tolist()
         terms = [[t for i in p for t in sent_terms[i]] for p in picks]
         f = featurize_terms(terms, idx.settings)
         change = Change()
@@ -98,10 +129,15 @@ def preload(
             sig = f.signatures[j].copy()
             pub = T0 + (num - 1) * step
             rec = Record(num, f"pre{num}", pub, bool(f.short[j]), sig, prof, None)
-            story = f"s-{st.next_number('story')}"
+            if cluster_of is None:
+                story = f"s-{st.next_number('story')}"
+            else:  # one story per cluster, numbered as its first member is met
+                first = int(cluster_of[s + j])
+                if first not in story_of:
+                    story_of[first] = f"s-{st.next_number('story')}"
+                story = story_of[first]
             change.insert.append(Insert(rec, story, [] if rec.short else idx.band_keys(rec)))
         st.commit(change)
-    return chosen
 
 
 def measure(
@@ -115,7 +151,7 @@ def measure(
 ) -> dict[str, float]:
     """Time ``adds`` adds published from ``start`` on, one second apart; a third rewrite one of
     the ``recent`` newest preloaded articles (all of them without a window)."""
-    lat, joined = [], 0
+    lat, joined, merges = [], 0, 0
     for i in range(adds):
         if i % 3 == 0:  # a rewrite of a preloaded article: drop one sentence, add another
             p = chosen[len(chosen) - 1 - rng.randrange(recent)].tolist()
@@ -127,12 +163,14 @@ def measure(
         a = idx.add(f"m{i}", text, published=start + i)
         lat.append(time.perf_counter() - t0)
         joined += not a.new_story
+        merges += len(a.merged)
     ms = np.array(lat) * 1000
     return {
         "p50": float(np.percentile(ms, 50)),
         "p99": float(np.percentile(ms, 99)),
         "max": float(ms.max()),
         "joined": joined / adds,
+        "merges": merges / adds,
     }
 
 
@@ -150,10 +188,12 @@ def run_one(backend: str, n: int, args: argparse.Namespace, sentences, sent_term
         def mem() -> int:
             return idx.storage.r.info("memory")["used_memory"] if url else rss()
 
+        chosen = draw(n, len(sent_terms), rng)
+        cluster_of = clusters_of(chosen, sent_terms, idx, step) if args.grouped else None
         gc.collect()
         mem0 = mem()
         t0 = time.perf_counter()
-        chosen = preload(idx, n, sent_terms, rng, step)
+        preload(idx, chosen, sent_terms, step, cluster_of)
         t_load = time.perf_counter() - t0
         gc.collect()
         mem1 = mem()
@@ -183,6 +223,8 @@ def run_one(backend: str, n: int, args: argparse.Namespace, sentences, sent_term
             prof.disable()
             pstats.Stats(prof, stream=sys.stderr).sort_stats("cumulative").print_stats(30)
         row = {"backend": backend, "n": n, "bytes_per_doc": (mem1 - mem0) / n}
+        row["grouped"] = args.grouped
+        row["stories"] = len(set(idx.stories()))
         row |= {"preload_s": t_load, **res, **evict}
         if args.save:
             path = os.path.join(args.save, f"story-{backend}-{n}.dds")
@@ -200,6 +242,16 @@ def run_one(backend: str, n: int, args: argparse.Namespace, sentences, sent_term
                 timed.close()
             idx.close()
     return row
+
+
+def sentence_pool(size: int) -> list[str] | None:
+    """The first ``size`` distinct SaudiNewsNet sentences the synthetic articles are made of;
+    None (and a line saying so) when the zips are absent."""
+    records = _data.saudinewsnet()
+    if records is None:
+        print(f"skipped: no SaudiNewsNet zips in {_data.SAUDINEWSNET}")
+        return None
+    return _data.sentences(records)[:size]
 
 
 def load_only(path: str) -> None:
@@ -225,18 +277,18 @@ def main() -> None:
     ap.add_argument("--span-days", type=float, default=None, help="preload dates over D days")
     ap.add_argument("--window", type=float, default=None, help="the index's window in hours")
     ap.add_argument(
+        "--grouped", action="store_true", help="preload the batch grouping's clusters as stories"
+    )
+    ap.add_argument(
         "--fresh-writer", action="store_true", help="Redis: time the adds in a second writer"
     )
     args = ap.parse_args()
     if args.load:
         load_only(args.load)
         return
-    records = _data.saudinewsnet()
-    if records is None:
-        print(f"skipped: no SaudiNewsNet zips in {_data.SAUDINEWSNET}")
+    sentences = sentence_pool(args.sentences)
+    if sentences is None:
         return
-    sentences = _data.sentences(records)[: args.sentences]
-    del records
     sent_terms = [prepare(s, clean=False) for s in sentences]
     print(f"{len(sentences)} sentences", file=sys.stderr)
     rows = []
@@ -245,14 +297,15 @@ def main() -> None:
             rows.append(run_one(backend, n, args, sentences, sent_terms))
             print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
     print(
-        "| backend | indexed | add p50 ms | add p99 ms | max ms | joined a story "
-        "| memory/article | preload s |"
+        "| backend | indexed | stories | add p50 ms | add p99 ms | max ms | joined a story "
+        "| merges per add | memory/article | preload s |"
     )
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         print(
-            f"| {r['backend']} | {r['n']:,} | {r['p50']:.2f} | {r['p99']:.2f} | {r['max']:.1f} "
-            f"| {r['joined']:.0%} | {r['bytes_per_doc'] / 1024:.1f} KiB | {r['preload_s']:.0f} |"
+            f"| {r['backend']} | {r['n']:,} | {r['stories']:,} | {r['p50']:.2f} | {r['p99']:.2f} "
+            f"| {r['max']:.1f} | {r['joined']:.0%} | {r['merges']:.2f} "
+            f"| {r['bytes_per_doc'] / 1024:.1f} KiB | {r['preload_s']:.0f} |"
         )
     saved = [r for r in rows if "save_s" in r]
     if saved:

@@ -38,6 +38,10 @@ not push the window to today and evict everything. Articles older than ``window`
 newest time seen stop being candidates at once and are deleted a few per ``add`` (amortized) or
 all at once by :meth:`StoryIndex.evict`.
 
+Backfill: :meth:`StoryIndex.backfill` fills an empty index with an archive at once; the batch
+job's clusters become its stories (what :func:`dupdetect.cluster_texts` finds with the same
+settings and window), so ``add`` then goes on from the stories a batch run would give.
+
 Concurrency: each ``add`` is one :meth:`dupdetect.storage.Storage.transact` section (read,
 decide, commit); on Redis a commit on a view that another writer changed is refused and the
 section runs again, so concurrent writers in many processes give every article exactly one
@@ -49,8 +53,9 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -72,10 +77,26 @@ from .storage import (
     make_storage,
     story_number,
 )
-from .story_types import Assigned, Assignment, Match, MergeEvent, Scored, StoryMember
+from .story_types import (
+    Assigned,
+    Assignment,
+    Backfill,
+    Match,
+    MergeEvent,
+    Scored,
+    StoryMember,
+)
 from .timewindow import Window, parse_time, window_seconds
 
-__all__ = ["StoryIndex", "Assignment", "Match", "MergeEvent", "StoryMember", "FILE_VERSION"]
+__all__ = [
+    "StoryIndex",
+    "Assignment",
+    "Backfill",
+    "Match",
+    "MergeEvent",
+    "StoryMember",
+    "FILE_VERSION",
+]
 
 #: Version of the file written by :meth:`StoryIndex.save` (:mod:`dupdetect.persist`).
 FILE_VERSION = persist.FILE_VERSION
@@ -119,6 +140,18 @@ def _published_time(value: object, name: str = "published") -> float:
         f"{name} must be a datetime, epoch seconds (int/float) or a date string, "
         f"got {type(value).__name__}"
     )
+
+
+def _check_meta(meta: object) -> None:
+    """``meta`` must be None or a dict that serializes to JSON as UTF-8 (as it is stored)."""
+    if meta is None:
+        return
+    if not isinstance(meta, dict):
+        raise TypeError(f"meta must be a dict or None, got {type(meta).__name__}")
+    try:
+        json.dumps(meta, ensure_ascii=False).encode("utf-8")
+    except (TypeError, ValueError) as e:  # UnicodeEncodeError: a lone surrogate
+        raise TypeError(f"meta must be JSON-serializable as UTF-8: {e}") from None
 
 
 def _same_article(old: Record, new: Record, published: object) -> bool:
@@ -289,13 +322,7 @@ class StoryIndex:
                 f"text must be a str (the article text), got {type(text).__name__}; "
                 "decode bytes first, e.g. data.decode('utf-8')"
             )
-        if meta is not None:
-            if not isinstance(meta, dict):
-                raise TypeError(f"meta must be a dict or None, got {type(meta).__name__}")
-            try:
-                json.dumps(meta, ensure_ascii=False).encode("utf-8")  # as it is stored
-            except (TypeError, ValueError) as e:  # UnicodeEncodeError: a lone surrogate
-                raise TypeError(f"meta must be JSON-serializable as UTF-8: {e}") from None
+        _check_meta(meta)
         st = self.storage
         given = None if published is None else _published_time(published)
         sig, profile, short, n_terms = self._featurize(text)
@@ -492,6 +519,124 @@ class StoryIndex:
             if (known + len(unknown)) / len(m) >= thr:
                 out.update(unknown)
         return out
+
+    def backfill(
+        self,
+        texts: Mapping[str | int, str],
+        *,
+        published: Mapping[str | int, object] | None = None,
+        meta: Mapping[str | int, dict[str, Any] | None] | None = None,
+        workers: int | None = None,
+        chunk: int = 2_000,
+    ) -> Backfill:
+        """Fill an empty index with many articles at once: the batch job groups them and each of
+        its clusters becomes one story, so an archive of 100,000s of articles is indexed in about
+        the time :func:`dupdetect.cluster_texts` takes, not one ``add`` at a time.
+
+        ``texts``: doc id -> text (a dict or a pandas Series); ``published`` and ``meta``: doc id
+        -> value, as ``add`` takes them (an article without ``published`` gets the time ``add``
+        would give it). The stories are the clusters :func:`dupdetect.cluster_texts` finds with
+        this index's settings and window; story ids are numbered oldest story first. With a
+        window, articles older than the window before the newest one are grouped but not kept
+        (``add`` would evict them). An article that cannot be used (an id that is not a str or
+        int, a text that is not a str, a date or meta ``add`` refuses) is listed in ``errors``
+        and the rest are indexed. Writes ``chunk`` articles per commit; each commit is atomic,
+        and one that fails (a lost server) leaves those before it in place: ``clear()`` and
+        backfill again.
+
+        Raises ``ValueError`` when the index already holds articles: run it before the writers
+        start (``add`` them to a filled index, or ``clear()`` it first).
+        """
+        from .grouping import group
+        from .parallel import (
+            CHUNK,
+            auto_start_method,
+            default_workers,
+            featurize_parallel,
+            fork_is_safe,
+        )
+
+        if not isinstance(texts, Mapping) and not hasattr(texts, "items"):
+            raise TypeError(
+                f"texts must be a mapping doc id -> text (a dict or a pandas Series), got "
+                f"{type(texts).__name__}; e.g. dict(zip(ids, texts))"
+            )
+        if chunk < 1:
+            raise ValueError(f"chunk must be >= 1, got {chunk!r}")
+        held = len(self)
+        if held:
+            raise ValueError(
+                f"backfill() fills an empty index; this one holds {held} articles: add() them "
+                "one at a time, or clear() it first"
+            )
+        ids: list[str | int] = []
+        docs: list[str] = []
+        times: list[float] = []
+        metas: list[dict[str, Any] | None] = []
+        errors: list[tuple[Any, str]] = []
+        for doc_id, text in texts.items():
+            try:
+                _check_doc_id(doc_id)
+                if not isinstance(text, str):
+                    raise TypeError(
+                        f"text must be a str (the article text), got {type(text).__name__}"
+                    )
+                pub = None if published is None else published.get(doc_id)
+                m = None if meta is None else meta.get(doc_id)
+                _check_meta(m)
+                t = self._default_time() if pub is None else _published_time(pub)
+            except (TypeError, ValueError) as e:
+                errors.append((doc_id, str(e)))
+                continue
+            ids.append(doc_id)
+            docs.append(text)
+            times.append(t)
+            metas.append(m)
+        if not ids:
+            return Backfill({}, errors, [], [])
+        if workers is None:  # as cluster_texts: every CPU for a large batch, when fork is safe
+            workers = default_workers() if len(ids) >= 2 * CHUNK and fork_is_safe() else 1
+        f = featurize_parallel(
+            docs, self.settings, workers=workers, start_method=auto_start_method()
+        )
+        del docs
+        at = np.array(times)
+        clusters = group(f, self.settings, times=at, window=self.window, workers=workers).clusters
+        first = np.arange(len(ids))  # row -> the first row of its cluster
+        for c in clusters:
+            first[c] = c[0]
+        newest = float(at.max())
+        cutoff = self._cutoff(newest)
+        kept = np.flatnonzero(at >= cutoff) if cutoff is not None else np.arange(len(ids))
+        # one story per cluster, numbered oldest first (its earliest kept member, then input order)
+        st = self.storage
+        earliest: dict[int, tuple[float, int]] = {}
+        for r in kept.tolist():
+            head = int(first[r])
+            if head not in earliest or (times[r], r) < earliest[head]:
+                earliest[head] = (times[r], r)
+        heads = sorted(earliest, key=earliest.__getitem__)
+        story_of = dict(zip(heads, st.new_story_ids(len(heads))))
+        out: dict[str | int, str] = {}
+        for at_row in range(0, len(kept), chunk):
+            change = Change(watermark=newest)
+            rows = kept[at_row : at_row + chunk].tolist()
+            for r, num in zip(rows, st.next_numbers("doc", len(rows))):
+                uni, bi = f.unigrams.row(r), f.bigrams.row(r)
+                profile = Profile(
+                    TermVector(uni.ids.copy(), uni.weights.copy()),
+                    TermVector(bi.ids.copy(), bi.weights.copy()),
+                    bool(f.latin[r]),
+                )
+                sig = f.signatures[r].copy()
+                rec = Record(num, ids[r], times[r], bool(f.short[r]), sig, profile, metas[r])
+                story = story_of[int(first[r])]
+                change.insert.append(Insert(rec, story, self._keys_of(rec)))
+                out[ids[r]] = story
+            st.transact(partial(st.commit, change))
+        too_old = sorted(set(range(len(ids))) - set(kept.tolist()))
+        short = [ids[r] for r in kept.tolist() if f.short[r]]
+        return Backfill(out, errors, [ids[r] for r in too_old], short)
 
     def query(self, text: str) -> list[Match]:
         """The closest indexed documents to ``text`` (verified scores, best first); no insert."""

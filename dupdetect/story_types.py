@@ -8,7 +8,7 @@ from typing import Any, NamedTuple
 
 from .storage import Change
 
-__all__ = ["Match", "MergeEvent", "Assignment", "StoryMember", "Scored", "Assigned"]
+__all__ = ["Match", "MergeEvent", "Assignment", "Backfill", "StoryMember", "Scored", "Assigned"]
 
 
 @dataclass(frozen=True)
@@ -60,6 +60,22 @@ class Assignment:
     merged: tuple[MergeEvent, ...] = ()
     short: bool = False
     flag: str | None = None
+
+
+@dataclass(frozen=True)
+class Backfill:
+    """What :meth:`StoryIndex.backfill` did.
+
+    ``stories``: doc id -> story id of every article it indexed; ``errors``: ``(doc id, why)``
+    for each article it could not use; ``too_old``: articles grouped but not kept, older than
+    the window before the newest one; ``short``: indexed articles too short to compare (each
+    its own story, as ``add`` flags them).
+    """
+
+    stories: dict[str | int, str]
+    errors: list[tuple[Any, str]]
+    too_old: list[str | int]
+    short: list[str | int]
 
 
 @dataclass(frozen=True)

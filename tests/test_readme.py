@@ -1,9 +1,11 @@
-"""Every ```python block in README.md runs as written (in a temporary folder)."""
+"""Every ```python block in README.md runs as written (in a temporary folder); a block indented
+inside a list item runs dedented."""
 
 from __future__ import annotations
 
 import os
 import re
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -18,7 +20,7 @@ def test_readme_has_examples() -> None:
 
 @pytest.mark.parametrize("index", range(len(BLOCKS)))
 def test_readme_block_runs(index: int, tmp_path: Path, monkeypatch) -> None:
-    code = BLOCKS[index]
+    code = textwrap.dedent(BLOCKS[index])
     if "to_dataframe" in code:
         pytest.importorskip("pandas")
     if "dupdetect.spark" in code:

@@ -293,10 +293,19 @@ class Storage(ABC):
     def next_number(self, counter: str) -> int:
         """Next value (1, 2, ...) of a named counter ("doc" or "story"); never reused."""
 
+    def next_numbers(self, counter: str, count: int) -> list[int]:
+        """``count`` values of a counter at once (a backend with a round trip per
+        :meth:`next_number` hands them out in one)."""
+        return [self.next_number(counter) for _ in range(count)]
+
     def new_story_id(self) -> str:
         """A story id never handed out before in this namespace."""
+        return self.new_story_ids(1)[0]
+
+    def new_story_ids(self, count: int) -> list[str]:
+        """``count`` story ids never handed out before, oldest (smallest number) first."""
         epoch = self.identity.epoch if self.identity is not None else None
-        return story_id(self.next_number("story"), epoch)
+        return [story_id(n, epoch) for n in self.next_numbers("story", count)]
 
     @abstractmethod
     def counters(self) -> dict[str, int]:

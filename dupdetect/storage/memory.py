@@ -105,10 +105,13 @@ class MemoryStorage(Storage):
             return self.identity
 
     def next_number(self, counter: str) -> int:
+        return self.next_numbers(counter, 1)[0]
+
+    def next_numbers(self, counter: str, count: int) -> list[int]:
         with self._lock:
-            n = self._counters.get(counter, 0) + 1
-            self._counters[counter] = n
-            return n
+            last = self._counters.get(counter, 0)
+            self._counters[counter] = last + max(count, 0)
+            return list(range(last + 1, last + max(count, 0) + 1))
 
     def counters(self) -> dict[str, int]:
         return dict(self._counters)

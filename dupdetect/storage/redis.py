@@ -371,6 +371,12 @@ class RedisStorage(Storage):
     def next_number(self, counter: str) -> int:
         return int(self.r.incr(self._k("n", counter)))
 
+    def next_numbers(self, counter: str, count: int) -> list[int]:
+        if count <= 0:
+            return []
+        last = int(self.r.incrby(self._k("n", counter), count))
+        return list(range(last - count + 1, last + 1))
+
     def counters(self) -> dict[str, int]:
         names = ("doc", "story")
         got = self.r.mget([self._k("n", c) for c in names])
