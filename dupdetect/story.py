@@ -51,6 +51,7 @@ story, as one writer adding them in some order would.
 from __future__ import annotations
 
 import json
+import math
 import os
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -259,9 +260,11 @@ class StoryIndex:
             return None
         return newest - self.window
 
-    def _default_time(self) -> float:
-        """The time of an article without ``published`` (the module docstring, "Time")."""
-        wall, wm = time.time(), self.storage.watermark()
+    def _default_time(self, newest: float | None = None) -> float:
+        """The time of an article without ``published`` (the module docstring, "Time"), the
+        newest time seen being the index's (or ``newest``, for a backfill)."""
+        wall = time.time()
+        wm = self.storage.watermark() if newest is None else newest
         span = self.window if self.window is not None else _REPLAY_SPAN
         return wall if wm is None or wm >= wall - span else wm
 
@@ -535,7 +538,8 @@ class StoryIndex:
 
         ``texts``: doc id -> text (a dict or a pandas Series); ``published`` and ``meta``: doc id
         -> value, as ``add`` takes them (an article without ``published`` gets the time ``add``
-        would give it). The stories are the clusters :func:`dupdetect.cluster_texts` finds with
+        would give it after the dated ones: the newest of their times when they are older than
+        the window, as in a replay, else the wall clock). The stories are the clusters :func:`dupdetect.cluster_texts` finds with
         this index's settings and window; story ids are numbered oldest story first. With a
         window, articles older than the window before the newest one are grouped but not kept
         (``add`` would evict them). An article that cannot be used (an id that is not a str or
@@ -584,7 +588,7 @@ class StoryIndex:
                 pub = None if published is None else published.get(doc_id)
                 m = None if meta is None else meta.get(doc_id)
                 _check_meta(m)
-                t = self._default_time() if pub is None else _published_time(pub)
+                t = math.nan if pub is None else _published_time(pub)
             except (TypeError, ValueError) as e:
                 errors.append((doc_id, str(e)))
                 continue
@@ -594,13 +598,19 @@ class StoryIndex:
             metas.append(m)
         if not ids:
             return Backfill({}, errors, [], [])
+        at = np.array(times)
+        undated = np.isnan(at)
+        if undated.any():  # as add() would date them after the dated ones (a replay keeps them)
+            at[undated] = self._default_time(
+                float(at[~undated].max()) if (~undated).any() else None
+            )
+            times = at.tolist()
         if workers is None:  # as cluster_texts: every CPU for a large batch, when fork is safe
             workers = default_workers() if len(ids) >= 2 * CHUNK and fork_is_safe() else 1
         f = featurize_parallel(
             docs, self.settings, workers=workers, start_method=auto_start_method()
         )
         del docs
-        at = np.array(times)
         clusters = group(f, self.settings, times=at, window=self.window, workers=workers).clusters
         first = np.arange(len(ids))  # row -> the first row of its cluster
         for c in clusters:
@@ -634,7 +644,7 @@ class StoryIndex:
                 change.insert.append(Insert(rec, story, self._keys_of(rec)))
                 out[ids[r]] = story
             st.transact(partial(st.commit, change))
-        too_old = sorted(set(range(len(ids))) - set(kept.tolist()))
+        too_old = [] if cutoff is None else np.flatnonzero(at < cutoff).tolist()
         short = [ids[r] for r in kept.tolist() if f.short[r]]
         return Backfill(out, errors, [ids[r] for r in too_old], short)
 

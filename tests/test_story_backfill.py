@@ -129,3 +129,13 @@ def test_counters_hand_out_many_numbers_at_once_without_reuse(make_index):
     ids = st.new_story_ids(3)
     assert [story_number(s) for s in ids] == sorted(story_number(s) for s in ids)
     assert story_number(st.new_story_id()) == story_number(ids[-1]) + 1
+
+
+def test_undated_articles_get_the_time_add_would_give_them_after_the_dated_ones(make_index):
+    idx = make_index(window=timedelta(hours=36))
+    texts = {"a": group_text(1, 0), "b": group_text(1, 1), "old": group_text(2, 0)}
+    dates = {"a": T0, "old": T0 - timedelta(days=5)}  # an archive: years behind the wall clock
+    done = idx.backfill(texts, published=dates)
+    assert done.too_old == ["old"] and done.stories["a"] == done.stories["b"]
+    (b,) = [m for m in idx.story(done.stories["b"]) if m.doc_id == "b"]
+    assert b.published == T0.timestamp()  # the newest dated time, not today: nothing evicted
