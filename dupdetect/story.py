@@ -536,17 +536,17 @@ class StoryIndex:
         its clusters becomes one story, so an archive of 100,000s of articles is indexed in about
         the time :func:`dupdetect.cluster_texts` takes, not one ``add`` at a time.
 
-        ``texts``: doc id -> text (a dict or a pandas Series); ``published`` and ``meta``: doc id
-        -> value, as ``add`` takes them (an article without ``published`` gets the time ``add``
-        would give it after the dated ones: the newest of their times when they are older than
-        the window, as in a replay, else the wall clock). The stories are the clusters :func:`dupdetect.cluster_texts` finds with
-        this index's settings and window; story ids are numbered oldest story first. With a
-        window, articles older than the window before the newest one are grouped but not kept
-        (``add`` would evict them). An article that cannot be used (an id that is not a str or
-        int, a text that is not a str, a date or meta ``add`` refuses) is listed in ``errors``
-        and the rest are indexed. Writes ``chunk`` articles per commit; each commit is atomic,
-        and one that fails (a lost server) leaves those before it in place: ``clear()`` and
-        backfill again.
+        ``texts``: doc id -> text (a dict or a pandas Series); ``published`` and ``meta``: doc id ->
+        value, as ``add`` takes them (an article without ``published`` gets the time ``add`` would
+        give it after the dated ones: the newest of their times when they are older than the window,
+        as in a replay, else the wall clock). The stories are the clusters
+        :func:`dupdetect.cluster_texts` finds with this index's settings and window; story ids are
+        numbered oldest story first. With a window, articles older than the window before the newest
+        one are grouped but not kept (``add`` would evict them). An article that cannot be used (an
+        id that is not a str or int, a text that is not a str, a date or meta ``add`` refuses) is
+        listed in ``errors`` and the rest are indexed. Writes ``chunk`` articles per commit; each
+        commit is atomic, and one that fails (a lost server) leaves those before it in place:
+        ``clear()`` and backfill again.
 
         Raises ``ValueError`` when the index already holds articles: run it before the writers
         start (``add`` them to a filled index, or ``clear()`` it first).
