@@ -583,7 +583,8 @@ class StoryIndex:
                 _check_doc_id(doc_id)
                 if not isinstance(text, str):
                     raise TypeError(
-                        f"text must be a str (the article text), got {type(text).__name__}"
+                        f"text must be a str (the article text), got {type(text).__name__}; "
+                        "decode bytes first, e.g. data.decode('utf-8')"
                     )
                 pub = None if published is None else published.get(doc_id)
                 m = None if meta is None else meta.get(doc_id)
